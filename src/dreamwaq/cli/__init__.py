@@ -1,0 +1,1 @@
+"""The ``dreamwaq`` command line."""

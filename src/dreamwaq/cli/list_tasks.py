@@ -1,0 +1,25 @@
+"""``dreamwaq list``: the tasks, their observation groups and network inputs."""
+
+from __future__ import annotations
+
+import argparse
+
+from dreamwaq.tasks.registry import TASKS
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+  p = sub.add_parser("list", help="list the tasks with their actor/critic input sizes")
+  p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+  header = f"{'task':<10} {'experiment':<16} {'actor obs':>9} {'history':>7} {'critic':>6} {'policy in':>9}  description"
+  print(header)
+  print("-" * len(header))
+  for t in TASKS.values():
+    dims = t.group_dims
+    print(
+      f"{t.name:<10} {t.experiment:<16} {dims['actor']:>9} {dims.get('history', 0):>7} "
+      f"{dims['critic']:>6} {t.policy_input:>9}  {t.description}"
+    )
+  return 0

@@ -1,0 +1,54 @@
+"""``dreamwaq <command>``: one entry point, one module per command.
+
+Each command module exposes ``add_parser(subparsers)`` and ``run(args) -> int``.
+Errors a user can cause (a wrong task, a missing run, a bad file) are raised as
+``UserError`` and printed as one line with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+COMMANDS = ("list", "terrain")
+"""Command modules under ``dreamwaq.cli`` (``list`` lives in ``list_tasks``)."""
+_MODULES = {"list": "list_tasks"}
+
+
+class UserError(Exception):
+  """A problem with the user's input: printed as one line, exit code 2."""
+
+
+def _setup_environment() -> None:
+  # mjlab sets MUJOCO_GL=egl on import; a headless machine without EGL needs
+  # rendering off unless a command asks for it (video recording sets its own).
+  os.environ.setdefault("MUJOCO_GL", "disable")
+  os.environ.setdefault("WANDB_MODE", "disabled")
+
+
+def build_parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(prog="dreamwaq", description=__doc__.splitlines()[0])
+  sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+  for name in COMMANDS:
+    module = importlib.import_module(f"dreamwaq.cli.{_MODULES.get(name, name)}")
+    module.add_parser(sub)
+  return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+  _setup_environment()
+  args = build_parser().parse_args(argv)
+  try:
+    return int(args.run(args) or 0)
+  except (UserError, ValueError, FileNotFoundError) as e:
+    print(f"dreamwaq {args.command}: error: {e}", file=sys.stderr)
+    return 2
+  except KeyboardInterrupt:
+    print(f"dreamwaq {args.command}: interrupted", file=sys.stderr)
+    return 130
+
+
+if __name__ == "__main__":
+  sys.exit(main())

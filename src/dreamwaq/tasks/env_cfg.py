@@ -1,0 +1,353 @@
+"""The A1 rough-terrain environment of DreamWaQ as an mjlab manager-based config."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+from mjlab.envs import ManagerBasedRlEnvCfg
+from mjlab.envs import mdp as envs_mdp
+from mjlab.envs.mdp import dr
+from mjlab.envs.mdp.actions import JointPositionActionCfg
+from mjlab.managers.curriculum_manager import CurriculumTermCfg
+from mjlab.managers.event_manager import EventTermCfg
+from mjlab.managers.observation_manager import ObservationGroupCfg, ObservationTermCfg
+from mjlab.managers.reward_manager import RewardTermCfg
+from mjlab.managers.scene_entity_config import SceneEntityCfg
+from mjlab.managers.termination_manager import TerminationTermCfg
+from mjlab.scene import SceneCfg
+from mjlab.sensor import (
+  ContactMatch,
+  ContactSensorCfg,
+  GridPatternCfg,
+  ObjRef,
+  RayCastSensorCfg,
+  TerrainHeightSensorCfg,
+)
+from mjlab.sim import MujocoCfg, SimulationCfg
+from mjlab.tasks.velocity import mdp as vel_mdp
+from mjlab.terrains import TerrainEntityCfg
+from mjlab.utils.noise import UniformNoiseCfg
+from mjlab.viewer import ViewerConfig
+
+from dreamwaq.robot import a1
+from dreamwaq.tasks import events, layout, observations, rewards
+from dreamwaq.tasks.commands import DreamWaqVelocityCommandCfg
+from dreamwaq.tasks.curriculum import terrain_levels
+from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg
+
+# A payload is a point mass at the trunk's centre of mass: mass alone is right.
+warnings.filterwarnings("ignore", message="dr.body_mass only randomizes mass")
+
+PHYSICS_DT = 0.005
+DECIMATION = 4
+EPISODE_LENGTH_S = 20.0
+
+
+@dataclass
+class A1EnvSettings:
+  """The knobs of spec §3–§8 a user may change (defaults: the spec's **default** column)."""
+
+  base_height_target: float = 0.30
+  """m above the terrain under the base; the repro used 0.25 (spec §4, tunable)."""
+  foot_clearance_target: float = 0.12
+  """m of swing-foot centre over the terrain (spec §4, tunable)."""
+  push_interval_s: float = 1.0
+  """Seconds between pushes (repro: 1 s; legged_gym: 15 s; spec §8, tunable)."""
+  max_push: tuple[float, float, float] = (1.0, 1.0, 1.0)
+  """Largest velocity change per axis (m/s)."""
+  actuation_delay_steps: tuple[int, int] = (0, 3)
+  """Per-env actuation delay in 5 ms physics steps: 0–15 ms (paper Table II)."""
+  friction_range: tuple[float, float] = (0.2, 1.25)
+  payload_range: tuple[float, float] = (-1.0, 2.0)
+  com_shift: float = 0.05
+  kp_range: tuple[float, float] = (0.9, 1.1)
+  kd_range: tuple[float, float] = (0.9, 1.1)
+  motor_strength_range: tuple[float, float] = (0.9, 1.1)
+  command_range: float = 1.0
+  """v_x, v_y (m/s) and yaw rate (rad/s) are drawn from U[−range, range]."""
+  command_resample_s: float = 10.0
+  terrain_types: tuple[str, ...] | None = None
+  """Restrict the grid to these terrain types (None: the DreamWaQ mix)."""
+  difficulty_range: tuple[float, float] = (0.0, 1.0)
+  max_init_terrain_level: int = 5
+  rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
+
+
+REWARD_WEIGHTS: dict[str, float] = {
+  "track_lin_vel": 1.0,
+  "track_ang_vel": 0.5,
+  "lin_vel_z": -2.0,
+  "ang_vel_xy": -0.05,
+  "orientation": -0.2,
+  "joint_acc": -2.5e-7,
+  "joint_power": -2e-5,
+  "base_height": -1.0,
+  "foot_clearance": -0.01,
+  "action_rate": -0.01,
+  "smoothness": -0.01,
+  "power_distribution": -1e-5,
+}
+"""Paper Table I; the manager multiplies each by dt = 0.02."""
+
+
+def _proprio_term(noisy: bool, history: int = 0) -> ObservationTermCfg:
+  return ObservationTermCfg(
+    func=observations.proprioception,
+    noise=UniformNoiseCfg(
+      n_min=tuple(-n for n in layout.noise_vector(layout.PROPRIO)),
+      n_max=layout.noise_vector(layout.PROPRIO),
+    )
+    if noisy
+    else None,
+    clip=(-layout.OBS_CLIP, layout.OBS_CLIP),
+    history_length=history,
+  )
+
+
+def _privileged_terms() -> dict[str, ObservationTermCfg]:
+  terms = {}
+  for part in layout.PRIVILEGED:
+    noise = UniformNoiseCfg(n_min=-part.noise, n_max=part.noise) if part.noise else None
+    terms[part.name] = ObservationTermCfg(
+      func=observations.PRIVILEGED_TERMS[part.name],
+      noise=noise,
+      clip=(-layout.OBS_CLIP, layout.OBS_CLIP),
+    )
+  return terms
+
+
+def observation_groups(kind: str) -> dict[str, ObservationGroupCfg]:
+  """Observation groups of a task kind: ``base``, ``oracle`` or ``estimator``.
+
+  ``history`` (estimator kinds) comes first: the actor's o_t is its newest frame.
+  """
+  critic_terms = {"proprio": _proprio_term(noisy=False)}
+  if kind != "base":
+    critic_terms |= _privileged_terms()
+  critic = ObservationGroupCfg(terms=critic_terms, enable_corruption=False)
+  if kind == "base":
+    actor = ObservationGroupCfg({"proprio": _proprio_term(True)}, enable_corruption=True)
+    return {"actor": actor, "critic": critic}
+  if kind == "oracle":
+    terms = {"proprio": _proprio_term(True)} | _privileged_terms()
+    return {"actor": ObservationGroupCfg(terms, enable_corruption=True), "critic": critic}
+  if kind == "estimator":
+    history = ObservationGroupCfg(
+      {"proprio": _proprio_term(True, layout.HISTORY_LENGTH)}, enable_corruption=True
+    )
+    actor = ObservationGroupCfg(
+      {"proprio": ObservationTermCfg(func=observations.latest_history_frame)}
+    )
+    return {"history": history, "actor": actor, "critic": critic}
+  raise ValueError(f"unknown observation kind {kind!r}")
+
+
+def _sensors() -> tuple:
+  height_scan = RayCastSensorCfg(
+    name=observations.HEIGHT_SCAN_SENSOR,
+    frame=ObjRef(type="body", name=a1.TRUNK_BODY, entity="robot"),
+    ray_alignment="yaw",
+    pattern=GridPatternCfg(
+      size=layout.HEIGHT_SCAN_SIZE, resolution=layout.HEIGHT_SCAN_RESOLUTION
+    ),
+    max_distance=5.0,
+    exclude_parent_body=True,
+    include_geom_groups=(0,),  # Terrain only: robot geoms are groups 2 and 3.
+  )
+  foot_height = TerrainHeightSensorCfg(
+    name=rewards.FOOT_HEIGHT_SENSOR,
+    frame=tuple(ObjRef(type="site", name=s, entity="robot") for s in a1.FOOT_SITES),
+    pattern=GridPatternCfg(size=(0.0, 0.0)),  # One ray straight down per foot.
+    ray_alignment="yaw",
+    max_distance=2.0,
+    include_geom_groups=(0,),
+  )
+  trunk_contact = ContactSensorCfg(
+    name="trunk_contact",
+    primary=ContactMatch(mode="geom", pattern=(a1.TRUNK_GEOM,), entity="robot"),
+    fields=("found", "force"),
+    reduce="none",
+    num_slots=1,
+    history_length=DECIMATION,
+  )
+  feet_contact = ContactSensorCfg(
+    name="feet_contact",
+    primary=ContactMatch(mode="geom", pattern=a1.FOOT_GEOMS, entity="robot"),
+    secondary=ContactMatch(mode="body", pattern="terrain"),
+    fields=("found", "force"),
+    reduce="netforce",
+    num_slots=1,
+    track_air_time=True,
+  )
+  return (height_scan, foot_height, trunk_contact, feet_contact)
+
+
+def _events(s: A1EnvSettings) -> dict[str, EventTermCfg]:
+  trunk = SceneEntityCfg("robot", body_names=(a1.TRUNK_BODY,))
+  feet = SceneEntityCfg("robot", geom_names=a1.FOOT_GEOMS)
+  return {
+    "reset_base": EventTermCfg(
+      func=envs_mdp.reset_root_state_uniform,
+      mode="reset",
+      params={
+        "pose_range": {"x": (-1.0, 1.0), "y": (-1.0, 1.0), "yaw": (-math.pi, math.pi)},
+        "velocity_range": {},
+      },
+    ),
+    "reset_joints": EventTermCfg(
+      func=envs_mdp.reset_joints_by_offset,
+      mode="reset",
+      params={"position_range": (0.0, 0.0), "velocity_range": (0.0, 0.0)},
+    ),
+    "pd_gains": EventTermCfg(
+      func=events.randomize_pd_and_motor_strength,
+      mode="reset",
+      params={
+        "kp_range": s.kp_range,
+        "kd_range": s.kd_range,
+        "strength_range": s.motor_strength_range,
+      },
+    ),
+    "foot_friction": EventTermCfg(
+      func=dr.geom_friction,
+      mode="startup",
+      params={
+        "asset_cfg": feet,
+        "operation": "abs",
+        "ranges": s.friction_range,
+        "shared_random": True,
+      },
+    ),
+    "payload": EventTermCfg(
+      func=dr.body_mass,
+      mode="startup",
+      params={"asset_cfg": trunk, "operation": "add", "ranges": s.payload_range},
+    ),
+    "com_shift": EventTermCfg(
+      func=dr.body_com_offset,
+      mode="startup",
+      params={
+        "asset_cfg": trunk,
+        "operation": "add",
+        "ranges": {i: (-s.com_shift, s.com_shift) for i in range(3)},
+      },
+    ),
+    observations.PUSH_EVENT: EventTermCfg(
+      func=events.push_robot,
+      mode="interval",
+      interval_range_s=(s.push_interval_s, s.push_interval_s),
+      params={"max_push": s.max_push},
+    ),
+  }
+
+
+def _rewards(s: A1EnvSettings) -> dict[str, RewardTermCfg]:
+  feet = SceneEntityCfg("robot", site_names=a1.FOOT_SITES)
+  funcs = {
+    "track_lin_vel": (rewards.track_lin_vel, {}),
+    "track_ang_vel": (rewards.track_ang_vel, {}),
+    "lin_vel_z": (rewards.lin_vel_z, {}),
+    "ang_vel_xy": (rewards.ang_vel_xy, {}),
+    "orientation": (rewards.orientation, {}),
+    "joint_acc": (rewards.joint_acc, {}),
+    "joint_power": (rewards.joint_power, {}),
+    "base_height": (rewards.base_height, {"target": s.base_height_target}),
+    "foot_clearance": (
+      rewards.foot_clearance,
+      {"target": s.foot_clearance_target, "asset_cfg": feet},
+    ),
+    "action_rate": (envs_mdp.action_rate_l2, {}),
+    "smoothness": (envs_mdp.action_acc_l2, {}),
+    "power_distribution": (rewards.power_distribution, {}),
+  }
+  return {
+    name: RewardTermCfg(func=funcs[name][0], weight=weight, params=funcs[name][1])
+    for name, weight in s.rewards.items()
+  }
+
+
+def make_a1_env_cfg(
+  kind: str, settings: A1EnvSettings | None = None, play: bool = False
+) -> ManagerBasedRlEnvCfg:
+  """The environment of one task kind (``base``, ``oracle``, ``estimator``).
+
+  ``play`` keeps the physics, observations and delays, and drops what only
+  training needs: noise-free is *not* implied (a deployed robot is noisy too),
+  but pushes, the curriculum and time-outs are off.
+  """
+  s = settings or A1EnvSettings()
+  terrain = dreamwaq_terrain_cfg(s.terrain_types, difficulty_range=s.difficulty_range)
+  cfg = ManagerBasedRlEnvCfg(
+    scene=SceneCfg(
+      terrain=TerrainEntityCfg(
+        terrain_type="generator",
+        terrain_generator=terrain,
+        max_init_terrain_level=s.max_init_terrain_level,
+      ),
+      entities={"robot": a1.get_a1_robot_cfg(s.actuation_delay_steps)},
+      sensors=_sensors(),
+      num_envs=1,
+      extent=2.0,
+    ),
+    observations=observation_groups(kind),
+    actions={
+      "joint_pos": JointPositionActionCfg(
+        entity_name="robot",
+        actuator_names=a1.JOINT_NAMES,
+        scale=a1.ACTION_SCALE,
+        use_default_offset=True,
+      )
+    },
+    commands={
+      observations.COMMAND_NAME: DreamWaqVelocityCommandCfg(
+        entity_name="robot",
+        resampling_time_range=(s.command_resample_s, s.command_resample_s),
+        rel_standing_envs=0.0,
+        rel_heading_envs=0.0,
+        heading_command=False,
+        ranges=DreamWaqVelocityCommandCfg.Ranges(
+          lin_vel_x=(-s.command_range, s.command_range),
+          lin_vel_y=(-s.command_range, s.command_range),
+          ang_vel_z=(-s.command_range, s.command_range),
+        ),
+      )
+    },
+    events=_events(s),
+    rewards=_rewards(s),
+    terminations={
+      "time_out": TerminationTermCfg(func=envs_mdp.time_out, time_out=True),
+      "base_contact": TerminationTermCfg(
+        func=vel_mdp.illegal_contact,
+        params={"sensor_name": "trunk_contact", "force_threshold": 1.0},
+      ),
+      "upside_down": TerminationTermCfg(
+        func=envs_mdp.bad_orientation, params={"limit_angle": math.radians(70.0)}
+      ),
+      "out_of_terrain": TerminationTermCfg(
+        func=vel_mdp.out_of_terrain_bounds, time_out=True
+      ),
+    },
+    curriculum={"terrain_levels": CurriculumTermCfg(func=terrain_levels)},
+    viewer=ViewerConfig(
+      origin_type=ViewerConfig.OriginType.ASSET_BODY,
+      entity_name="robot",
+      body_name=a1.TRUNK_BODY,
+      distance=2.0,
+      elevation=-15.0,
+      azimuth=135.0,
+    ),
+    sim=SimulationCfg(
+      mujoco=MujocoCfg(timestep=PHYSICS_DT, iterations=10, ls_iterations=20),
+    ),
+    decimation=DECIMATION,
+    episode_length_s=EPISODE_LENGTH_S,
+  )
+  if play:
+    cfg.events.pop(observations.PUSH_EVENT)
+    cfg.curriculum = {}
+    cfg.terminations.pop("time_out")
+    cfg.terminations.pop("out_of_terrain")
+    cfg.episode_length_s = 1e9
+  return cfg
