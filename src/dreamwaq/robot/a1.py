@@ -50,9 +50,6 @@ EFFORT_LIMITS: dict[str, float] = {"hip": 20.0, "thigh": 55.0, "calf": 55.0}
 VELOCITY_LIMITS: dict[str, float] = {"hip": 52.4, "thigh": 28.6, "calf": 28.6}
 """Joint speed limits (rad/s) from the URDF; documented, not enforced (as in legged_gym)."""
 
-NOMINAL_BASE_HEIGHT = 0.30
-"""Trunk height over flat ground in the default pose (m), measured in tests."""
-
 
 def effort_limit(joint_name: str) -> float:
   """Torque limit (N·m) of a joint by its name."""
@@ -79,6 +76,8 @@ A1_COLLISION = CollisionCfg(
   condim={r".*_foot_collision": 3, r".*": 1},
   priority={r".*_foot_collision": 1, r".*": 0},
   friction={r".*_foot_collision": (1.0, 0.005, 0.0001)},
+  solref=(0.01, 1.0),  # Stiffer contacts than the default 0.02 s: less sinking and creep.
+  solimp=(0.9, 0.95, 0.001),
 )
 
 

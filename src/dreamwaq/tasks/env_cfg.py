@@ -71,6 +71,8 @@ class A1EnvSettings:
   terrain_types: tuple[str, ...] | None = None
   """Restrict the grid to these terrain types (None: the DreamWaQ mix)."""
   difficulty_range: tuple[float, float] = (0.0, 1.0)
+  terrain_rows: int = 10
+  terrain_cols: int = 20
   max_init_terrain_level: int = 5
   rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
 
@@ -278,7 +280,9 @@ def make_a1_env_cfg(
   but pushes, the curriculum and time-outs are off.
   """
   s = settings or A1EnvSettings()
-  terrain = dreamwaq_terrain_cfg(s.terrain_types, difficulty_range=s.difficulty_range)
+  terrain = dreamwaq_terrain_cfg(
+    s.terrain_types, s.terrain_rows, s.terrain_cols, difficulty_range=s.difficulty_range
+  )
   cfg = ManagerBasedRlEnvCfg(
     scene=SceneCfg(
       terrain=TerrainEntityCfg(
@@ -339,7 +343,9 @@ def make_a1_env_cfg(
       azimuth=135.0,
     ),
     sim=SimulationCfg(
-      mujoco=MujocoCfg(timestep=PHYSICS_DT, iterations=10, ls_iterations=20),
+      mujoco=MujocoCfg(
+        timestep=PHYSICS_DT, iterations=10, ls_iterations=20, cone="elliptic", impratio=10.0
+      ),
     ),
     decimation=DECIMATION,
     episode_length_s=EPISODE_LENGTH_S,

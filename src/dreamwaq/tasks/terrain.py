@@ -105,13 +105,18 @@ def _sub_terrain(kind: str, inverted: bool) -> SubTerrainCfg:
 
 
 def column_types(num_cols: int, types: Sequence[str] | None = None) -> list[str]:
-  """The terrain type of each column: the types' shares of ``num_cols``, in order."""
+  """The terrain type of each column: the types' shares of ``num_cols``, in order.
+
+  Largest remainders, then every type gets at least one column when there are enough.
+  """
   shares = {t: TERRAIN_TYPES[t] for t in types} if types else dict(TERRAIN_TYPES)
-  total = sum(shares.values())
-  bounds = np.cumsum([s / total for s in shares.values()])
-  return [
-    list(shares)[int(np.searchsorted(bounds, (c + 0.5) / num_cols))] for c in range(num_cols)
-  ]
+  ideal = np.array(list(shares.values())) / sum(shares.values()) * num_cols
+  counts = np.floor(ideal + 1e-9).astype(int)
+  counts[np.argsort(-(ideal - counts), kind="stable")[: num_cols - counts.sum()]] += 1
+  while num_cols >= len(counts) and (counts == 0).any():
+    counts[np.argmax(counts)] -= 1
+    counts[np.argmin(counts)] += 1
+  return [kind for kind, n in zip(shares, counts, strict=True) for _ in range(int(n))]
 
 
 def dreamwaq_terrain_cfg(

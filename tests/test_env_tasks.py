@@ -1,0 +1,57 @@
+"""The four tasks build, step and log on the CPU with the spec's observation sizes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dreamwaq.cli.main import main
+from dreamwaq.tasks import layout
+from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS
+from dreamwaq.tasks.registry import TASKS
+
+from .envs import make_env
+
+EXPECTED = {
+  "a1_base": {"actor": 45, "critic": 45},
+  "a1_oracle": {"actor": 238, "critic": 238},
+  "a1_waq": {"history": 225, "actor": 45, "critic": 238},
+  "a1_est": {"history": 225, "actor": 45, "critic": 238},
+}
+
+
+def test_list_prints_the_four_tasks_with_their_sizes(capsys):
+  assert main(["list"]) == 0
+  out = capsys.readouterr().out
+  for name, dims in EXPECTED.items():
+    row = next(line for line in out.splitlines() if line.startswith(name + " "))
+    numbers = [int(w) for w in row.split() if w.isdigit()]
+    assert numbers[:3] == [dims["actor"], dims.get("history", 0), dims["critic"]], row
+  assert "64" in next(r for r in out.splitlines() if r.startswith("a1_waq"))
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_task_steps_with_random_actions(task):
+  env = make_env(task, num_envs=4)
+  assert env.observation_manager.group_obs_dim == {k: (v,) for k, v in EXPECTED[task].items()}
+  assert TASKS[task].group_dims == EXPECTED[task]
+  obs, _ = env.reset()
+  logged: set[str] = set()
+  torch.manual_seed(0)
+  for _ in range(50):
+    obs, reward, terminated, timed_out, extras = env.step(torch.randn(4, 12))
+    for name, value in obs.items():
+      assert value.shape == (4, EXPECTED[task][name]), name
+      assert torch.isfinite(value).all(), f"non-finite {name} observation"
+    assert torch.isfinite(reward).all()
+    assert torch.isfinite(env.reward_manager._step_reward).all()
+    logged |= set(extras["log"])
+  assert env.reward_manager.active_terms == list(REWARD_WEIGHTS)
+  _, extras = env.reset()  # An episode's end logs every reward term and the terrain level.
+  logged |= set(extras["log"])
+  assert {f"Episode_Reward/{n}" for n in REWARD_WEIGHTS} <= logged
+  assert "Curriculum/terrain_levels/mean" in logged
+  if "history" in obs:
+    # The actor's o_t is the history's newest frame: one noisy sample, not two.
+    torch.testing.assert_close(obs["actor"], obs["history"][:, -layout.PROPRIO_DIM :])
+  env.close()
