@@ -55,3 +55,20 @@ def test_task_steps_with_random_actions(task):
     # The actor's o_t is the history's newest frame: one noisy sample, not two.
     torch.testing.assert_close(obs["actor"], obs["history"][:, -layout.PROPRIO_DIM :])
   env.close()
+
+
+def test_actuation_delay_is_drawn_per_env_and_held_within_the_episode():
+  env = make_env("a1_base", num_envs=8, seed=3)
+  env.reset()
+  delays = env.scene["robot"].actuators[0]._delay_buffer
+  lags = []
+  for _ in range(20):
+    env.step(torch.zeros(8, 12))
+    lags.append(delays.current_lags.clone())
+  alive = env.episode_length_buf >= 20  # Envs that did not reset during the 20 steps.
+  assert alive.any()
+  for lag in lags:
+    torch.testing.assert_close(lag[alive], lags[0][alive])
+  assert lags[0].min() >= 0 and lags[0].max() <= 3
+  assert len(set(lags[0].tolist())) > 1  # Per env, not one shared lag.
+  env.close()

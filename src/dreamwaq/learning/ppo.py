@@ -41,6 +41,7 @@ class DreamWaqPPO(PPO):
     self.metrics: dict[str, float] = {}
     """Per-update scalars beside the losses (TensorBoard tag → value)."""
     self.estimator: NormalizedEstimator | None = None
+    self.adaboot: AdaBoot | None = None
     if estimator is None:
       return
     cfg = EstimatorCfg(**estimator)
@@ -56,8 +57,8 @@ class DreamWaqPPO(PPO):
       min_lr=cfg.min_learning_rate,
     )
     self.beta = BetaSchedule(cfg.beta_init, cfg.beta_growth, cfg.beta_max)
-    num_envs = self.storage.num_envs
-    self.adaboot = AdaBoot(num_envs, self.device) if cfg.adaboot else None
+    if cfg.adaboot:
+      self.adaboot = AdaBoot(self.storage.num_envs, self.device)
     self._final_obs: torch.Tensor | None = None
 
   @staticmethod
