@@ -54,7 +54,9 @@ def rsl_train_cfg(task: str, steps: int = STEPS) -> dict:
   return cfg
 
 
-def synthetic_obs(task: str, num_envs: int = NUM_ENVS, velocity: float | None = None) -> TensorDict:
+def synthetic_obs(
+  task: str, num_envs: int = NUM_ENVS, velocity: float | None = None
+) -> TensorDict:
   """Observation groups shaped like the task's env; ``actor`` is the newest history frame."""
   dims = get_task(task).group_dims
   obs = {name: torch.randn(num_envs, dim) for name, dim in dims.items()}
@@ -76,7 +78,9 @@ def build_alg(task: str, multi_gpu: dict | None = None, **estimator) -> DreamWaq
   return alg
 
 
-def rollout(alg: DreamWaqPPO, task: str, dones_at: dict[int, list[int]] | None = None) -> list:
+def rollout(
+  alg: DreamWaqPPO, task: str, dones_at: dict[int, list[int]] | None = None
+) -> list:
   """One rollout of synthetic steps; the velocity at step k is k + 1 in every env."""
   dones_at = dones_at or {}
   obs = synthetic_obs(task, velocity=1.0)
@@ -109,7 +113,11 @@ def test_cenet_shapes_and_separate_heads():
   assert net.decoder(torch.randn(7, V + Z)).shape == (7, P)
   linear = [m for m in net.encoder if isinstance(m, torch.nn.Linear)]
   decoder = [m for m in net.decoder if isinstance(m, torch.nn.Linear)]
-  assert [(m.in_features, m.out_features) for m in linear] == [(H, 128), (128, 64), (64, 35)]
+  assert [(m.in_features, m.out_features) for m in linear] == [
+    (H, 128),
+    (128, 64),
+    (64, 35),
+  ]
   assert [(m.in_features, m.out_features) for m in decoder] == [
     (19, 64), (64, 128), (128, 48), (48, P),
   ]  # fmt: skip
@@ -215,7 +223,9 @@ def test_next_obs_target_masked_at_episode_end():
   after = net.loss(batch, 1.0).terms["next_obs"]
   assert after.item() == pytest.approx(before.item())
   pred, target = torch.zeros(3, 2), torch.tensor([[1.0, 1.0], [5.0, 5.0], [3.0, 3.0]])
-  assert masked_mse(pred, target, torch.tensor([True, False, True])).item() == pytest.approx(5.0)
+  assert masked_mse(
+    pred, target, torch.tensor([True, False, True])
+  ).item() == pytest.approx(5.0)
 
 
 def test_rollout_samples_pair_each_step_with_its_own_targets():
@@ -234,8 +244,12 @@ def test_rollout_samples_pair_each_step_with_its_own_targets():
   final = torch.full((envs, P), 14.0)
   samples = estimator_samples(obs, final, dones).view(steps, envs)
   step_of = samples["history"][..., 0]
-  assert torch.equal(samples["velocity"][..., 0], 100 + step_of)  # fresh: v_k with history_k
-  assert torch.equal(samples["next_obs"][..., 0], 11 + step_of)  # o_{k+1}, final after the last
+  assert torch.equal(
+    samples["velocity"][..., 0], 100 + step_of
+  )  # fresh: v_k with history_k
+  assert torch.equal(
+    samples["next_obs"][..., 0], 11 + step_of
+  )  # o_{k+1}, final after the last
   expected_valid = torch.ones(steps, envs, dtype=torch.bool)
   expected_valid[2, 1] = False
   assert torch.equal(samples["next_valid"], expected_valid)
@@ -283,10 +297,14 @@ def test_normaliser_statistics_and_shared_frames():
   assert torch.allclose(est.obs_normalizer.mean, all_obs.mean(0), atol=1e-5)
   assert torch.allclose(est.obs_normalizer.std, all_obs.std(0, unbiased=False), atol=1e-4)
   assert torch.allclose(est.velocity_normalizer.mean, all_vel.mean(0), atol=1e-5)
-  assert torch.allclose(est.velocity_normalizer.std, all_vel.std(0, unbiased=False), atol=1e-4)
+  assert torch.allclose(
+    est.velocity_normalizer.std, all_vel.std(0, unbiased=False), atol=1e-4
+  )
   frame = torch.randn(2, P)
   history = frame.repeat(1, layout.HISTORY_LENGTH)
-  normalised = normalize_frames(est.obs_normalizer, history).view(2, layout.HISTORY_LENGTH, P)
+  normalised = normalize_frames(est.obs_normalizer, history).view(
+    2, layout.HISTORY_LENGTH, P
+  )
   for i in range(layout.HISTORY_LENGTH):
     assert torch.allclose(normalised[:, i], est.obs_normalizer(frame))
   est.eval()
@@ -300,7 +318,9 @@ def test_normaliser_statistics_and_shared_frames():
 def test_boot_probability_on_known_returns():
   returns = [1.0, 2.0, 3.0, 4.0]
   cv = statistics.stdev(returns) / abs(statistics.mean(returns))
-  assert boot_probability(torch.tensor(returns)) == pytest.approx(1 - math.tanh(cv), rel=1e-6)
+  assert boot_probability(torch.tensor(returns)) == pytest.approx(
+    1 - math.tanh(cv), rel=1e-6
+  )
   assert boot_probability(torch.full((5,), 7.0)) == pytest.approx(1.0)  # no spread
 
 
@@ -314,7 +334,9 @@ def test_adaboot_tracks_episode_returns():
   p = boot.p_boot
   boot.record(rewards, torch.tensor([1, 0, 0]))  # one episode ends: no CV, p_boot kept
   assert boot.update() == p
-  boot.record(rewards, torch.tensor([0, 0, 1]))  # env 2 ends its first episode: -1 × 6 steps
+  boot.record(
+    rewards, torch.tensor([0, 0, 1])
+  )  # env 2 ends its first episode: -1 × 6 steps
   boot.record(rewards, torch.tensor([0, 1, 0]))  # env 1 ends its second: 2 × 5 steps
   assert boot.update() == pytest.approx(boot_probability(torch.tensor([-6.0, 10.0])))
 
@@ -343,7 +365,7 @@ def test_actor_and_critic_inputs_per_task(task):
   assert (alg.estimator is None) == (spec.estimator is None)
   if spec.estimator:
     assert alg.estimator.name == spec.estimator
-    assert POLICY_INPUT in alg.storage.observations.keys()
+    assert POLICY_INPUT in alg.storage.observations
 
 
 def test_ppo_defaults():
@@ -418,12 +440,15 @@ def test_checkpoint_round_trip():
   saved = alg.save()
   other = build_alg("a1_waq")
   other.load(saved, None, strict=True)
-  for a, b in zip(alg.estimator.state_dict().values(), other.estimator.state_dict().values()):
+  for a, b in zip(
+    alg.estimator.state_dict().values(), other.estimator.state_dict().values()
+  ):
     assert torch.equal(a, b)
   assert other.beta.value == alg.beta.value and other.adaboot.p_boot == alg.adaboot.p_boot
-  assert other.estimator_optimizer.state_dict()["state"].keys() == saved[
-    "estimator_optimizer_state_dict"
-  ]["state"].keys()
+  assert (
+    other.estimator_optimizer.state_dict()["state"].keys()
+    == saved["estimator_optimizer_state_dict"]["state"].keys()
+  )
   assert other.estimator_scheduler.state_dict() == alg.estimator_scheduler.state_dict()
   assert other.learning_rate == alg.learning_rate
 

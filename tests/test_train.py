@@ -27,7 +27,8 @@ def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
   events = EventAccumulator(str(run_dir))
   events.Reload()
   return {
-    tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]
+    tag: [(e.step, e.value) for e in events.Scalars(tag)]
+    for tag in events.Tags()["scalars"]
   }
 
 
@@ -86,7 +87,9 @@ def test_train_writes_checkpoints_events_and_config(runs, task):
 
 def test_episode_statistics_are_logged(runs):
   """Runs in which episodes ended log every reward term, terrain level and length."""
-  ended = [tags for tags in map(scalars, runs.values()) if "Train/mean_episode_length" in tags]
+  ended = [
+    tags for tags in map(scalars, runs.values()) if "Train/mean_episode_length" in tags
+  ]
   assert ended, "no episode ended in any run"
   for tags in ended:
     for term in REWARD_WEIGHTS:
@@ -104,7 +107,9 @@ def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
   alg = runner.alg
   assert runner.current_learning_iteration == ITERATIONS
   assert f"resumed {checkpoint} at iteration {ITERATIONS}" in capsys.readouterr().out
-  for key, value in saved["estimator_state_dict"].items():  # o_t and velocity statistics too
+  for key, value in saved[
+    "estimator_state_dict"
+  ].items():  # o_t and velocity statistics too
     assert torch.equal(alg.estimator.state_dict()[key], value), key
   assert alg.estimator.obs_normalizer.count.item() == ITERATIONS * 24 * 8
   for key, value in saved["critic_state_dict"].items():  # privileged-part statistics
@@ -124,7 +129,9 @@ def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
 
   runner.learn(session.iterations, init_at_random_ep_len=True)
   session.env.close()
-  assert session.log_dir.parent == runs["a1_waq"].parent and session.log_dir != runs["a1_waq"]
+  assert (
+    session.log_dir.parent == runs["a1_waq"].parent and session.log_dir != runs["a1_waq"]
+  )
   assert sorted(p.name for p in session.log_dir.glob("model_*")) == ["model_4.pt"]
   assert [step for step, _ in scalars(session.log_dir)["Loss/value"]] == [3, 4]
   assert torch.load(session.log_dir / "model_4.pt", weights_only=False)["iter"] == 4

@@ -37,12 +37,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   p.add_argument("--num_envs", type=int, default=4096)
   p.add_argument("--max_iterations", type=int, help="iterations to run (default: 1500)")
   p.add_argument("--seed", type=int, help="default: 42 (plus the rank on several GPUs)")
-  p.add_argument("--device", help="default: cuda:0 when there is a GPU, else cpu (tests only)")
-  p.add_argument("--resume", action="store_true", help="continue a run of the same experiment")
+  p.add_argument(
+    "--device", help="default: cuda:0 when there is a GPU, else cpu (tests only)"
+  )
+  p.add_argument(
+    "--resume", action="store_true", help="continue a run of the same experiment"
+  )
   p.add_argument("--load_run", help="run folder to resume (default: the latest)")
   p.add_argument("--checkpoint", type=int, help="iteration to resume (default: the latest)")
   p.add_argument("--run_name", default="", help="suffix of the run folder")
-  p.add_argument("--experiment_name", help="log folder (default: the task's, e.g. rough_a1_waq)")
+  p.add_argument(
+    "--experiment_name", help="log folder (default: the task's, e.g. rough_a1_waq)"
+  )
   p.add_argument("--logger", choices=("tensorboard", "wandb"), default="tensorboard")
   p.add_argument("--log_root", default="logs")
   p.set_defaults(run=run)
@@ -77,7 +83,6 @@ def start(args: argparse.Namespace) -> TrainSession:
     if value is not None and value <= 0:
       raise ValueError(f"--{flag} must be positive, got {value}")
   rank = int(os.environ.get("RANK", "0"))
-  device = _device(args.device)
   agent = runner_cfg(task)
   agent.seed = (agent.seed if args.seed is None else args.seed) + rank
   agent.max_iterations = args.max_iterations or agent.max_iterations
@@ -85,9 +90,15 @@ def start(args: argparse.Namespace) -> TrainSession:
   agent.run_name = args.run_name
   agent.logger = args.logger
   experiment_dir = Path(args.log_root) / agent.experiment_name
-  resume = _checkpoint(experiment_dir, args.load_run, args.checkpoint) if args.resume else None
+  resume = None
   if args.resume:
-    agent.resume, agent.load_run, agent.load_checkpoint = True, resume.parent.name, resume.name
+    resume = _checkpoint(experiment_dir, args.load_run, args.checkpoint)
+    agent.resume, agent.load_run, agent.load_checkpoint = (
+      True,
+      resume.parent.name,
+      resume.name,
+    )
+  device = _device(args.device)
   stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
   log_dir = experiment_dir / (f"{stamp}_{args.run_name}" if args.run_name else stamp)
 
@@ -110,12 +121,17 @@ def start(args: argparse.Namespace) -> TrainSession:
     )
   train_cfg = asdict(agent)
   if args.logger == "wandb":  # rsl_rl's current form; the plain string is deprecated.
-    train_cfg["logger"] = {"class_name": "WandbLogWriter", "project_name": agent.wandb_project}
+    train_cfg["logger"] = {
+      "class_name": "WandbLogWriter",
+      "project_name": agent.wandb_project,
+    }
   runner = DreamWaqRunner(env, train_cfg, str(log_dir), device)
   runner.add_git_repo_to_log(__file__)
   if resume is not None:
     runner.load(str(resume), map_location=device)
-    print(f"[dreamwaq train] resumed {resume} at iteration {runner.current_learning_iteration}")
+    print(
+      f"[dreamwaq train] resumed {resume} at iteration {runner.current_learning_iteration}"
+    )
   return TrainSession(runner, env, log_dir, agent.max_iterations)
 
 
@@ -153,7 +169,9 @@ def _checkpoint(experiment_dir: Path, load_run: str | None, iteration: int | Non
   if iteration is None:
     iteration = max(saved)
   elif iteration not in saved:
-    raise FileNotFoundError(f"no model_{iteration}.pt in {run_dir} (saved: {sorted(saved)})")
+    raise FileNotFoundError(
+      f"no model_{iteration}.pt in {run_dir} (saved: {sorted(saved)})"
+    )
   return run_dir / f"model_{iteration}.pt"
 
 

@@ -43,7 +43,9 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
   return (-0.5 * (1.0 + logvar - mu.square() - logvar.exp()).sum(dim=-1)).mean()
 
 
-def masked_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+def masked_mse(
+  pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
   """Mean squared error over the rows where ``valid``: targets across an episode
   boundary belong to another episode and must not be learned."""
   weight = valid.to(pred.dtype).unsqueeze(-1)
@@ -51,7 +53,9 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) ->
   return ((pred - target).square() * weight).sum() / count
 
 
-def normalize_frames(normalizer: EmpiricalNormalization, history: torch.Tensor) -> torch.Tensor:
+def normalize_frames(
+  normalizer: EmpiricalNormalization, history: torch.Tensor
+) -> torch.Tensor:
   """Normalise each o_t frame of a flat history with the same o_t statistics."""
   frames = history.unflatten(-1, (layout.HISTORY_LENGTH, layout.PROPRIO_DIM))
   return normalizer(frames).flatten(-2)
@@ -76,7 +80,9 @@ class CENet(nn.Module):
     self.encoder = MLP(layout.HISTORY_DIM, _V + 2 * _Z, encoder_dims, activation)
     self.decoder = MLP(_V + _Z, layout.PROPRIO_DIM, decoder_dims, activation)
 
-  def encode(self, history: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+  def encode(
+    self, history: torch.Tensor
+  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(v̂, μ, log σ²) from a normalised history."""
     out = self.encoder(history)
     return out[..., :_V], out[..., _V : _V + _Z], out[..., _V + _Z :]
@@ -104,7 +110,9 @@ class EstNet(nn.Module):
 
   output_dim = _V
 
-  def __init__(self, hidden_dims: tuple[int, ...] = (128, 64), activation: str = "elu") -> None:
+  def __init__(
+    self, hidden_dims: tuple[int, ...] = (128, 64), activation: str = "elu"
+  ) -> None:
     super().__init__()
     self.net = MLP(layout.HISTORY_DIM, _V, hidden_dims, activation)
 
@@ -119,7 +127,7 @@ class EstNet(nn.Module):
     return EstimatorLoss(mse, vel, {"velocity": mse})
 
 
-ESTIMATORS: dict[str, type[CENet] | type[EstNet]] = {"cenet": CENet, "estnet": EstNet}
+ESTIMATORS: dict[str, type[CENet | EstNet]] = {"cenet": CENet, "estnet": EstNet}
 
 
 class NormalizedEstimator(nn.Module):
@@ -137,10 +145,6 @@ class NormalizedEstimator(nn.Module):
     self.net = ESTIMATORS[name]()
     self.obs_normalizer = EmpiricalNormalization(layout.PROPRIO_DIM)
     self.velocity_normalizer = EmpiricalNormalization(layout.VEL_DIM)
-
-  @property
-  def output_dim(self) -> int:
-    return self.net.output_dim
 
   def forward(self, history: torch.Tensor, sample: bool = False) -> torch.Tensor:
     """The estimate from a raw (un-normalised) history."""

@@ -18,7 +18,11 @@ from torch import nn
 
 from dreamwaq.learning.adaboot import AdaBoot
 from dreamwaq.learning.config import POLICY_INPUT, EstimatorCfg
-from dreamwaq.learning.distributed import all_reduce_grads, all_reduce_mean, broadcast_module
+from dreamwaq.learning.distributed import (
+  all_reduce_grads,
+  all_reduce_mean,
+  broadcast_module,
+)
 from dreamwaq.learning.estimators import (
   ESTIMATORS,
   BetaSchedule,
@@ -131,7 +135,9 @@ class DreamWaqPPO(PPO):
         if self.is_multi_gpu:
           all_reduce_grads(est.net.parameters(), self.gpu_world_size)
         self.estimator_optimizer.step()
-        terms = {est.name: loss.total} | {f"{est.name}_{k}": v for k, v in loss.terms.items()}
+        terms = {est.name: loss.total} | {
+          f"{est.name}_{k}": v for k, v in loss.terms.items()
+        }
         for name, value in terms.items():
           sums[name] = sums.get(name, 0.0) + value.item()
         with torch.no_grad():
@@ -194,8 +200,12 @@ class DreamWaqPPO(PPO):
     load_iteration = super().load(loaded_dict, load_cfg, strict)
     if self.estimator is not None and (load_cfg is None or load_cfg.get("estimator")):
       self.estimator.load_state_dict(loaded_dict["estimator_state_dict"], strict=strict)
-      self.estimator_optimizer.load_state_dict(loaded_dict["estimator_optimizer_state_dict"])
-      self.estimator_scheduler.load_state_dict(loaded_dict["estimator_scheduler_state_dict"])
+      self.estimator_optimizer.load_state_dict(
+        loaded_dict["estimator_optimizer_state_dict"]
+      )
+      self.estimator_scheduler.load_state_dict(
+        loaded_dict["estimator_scheduler_state_dict"]
+      )
       self.beta.value = loaded_dict["beta"]
       if self.adaboot is not None:
         self.adaboot.load_state_dict(loaded_dict["adaboot"])
