@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("list", "terrain", "train")
+COMMANDS = ("list", "terrain", "train", "sim2sim")
 """Command modules under ``dreamwaq.cli`` (``list`` lives in ``list_tasks``)."""
 _MODULES = {"list": "list_tasks"}
 

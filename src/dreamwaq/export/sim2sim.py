@@ -1,0 +1,378 @@
+"""Sim-to-sim: an exported policy in plain CPU MuJoCo, driven only by ``policy.json``.
+
+The scene is built by mjlab's own spec builders from the task's env config (robot,
+collision settings, terrain generator, physics options), so the compiled model is the
+training model; mjlab is only imported to build it. The control loop is MuJoCo's C
+engine, numpy and onnxruntime: observations as training computes them
+(``ObservationBuilder``), the explicit PD law with a fixed actuation delay
+(``DelayedPd``), ``decimation`` physics steps per policy step.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mujoco
+import numpy as np
+
+from dreamwaq.export import contract as io
+from dreamwaq.export.observation import ObservationBuilder
+from dreamwaq.robot import a1
+from dreamwaq.tasks.terrain import TERRAIN_TYPES
+
+if TYPE_CHECKING:
+  from dreamwaq.export.onnx_policy import OnnxPolicy
+
+TERRAINS = ("flat", *TERRAIN_TYPES)
+
+Command = tuple[float, float, float]
+DEFAULT_COMMAND: Command = (0.5, 0.0, 0.0)
+"""Walk forward at 0.5 m/s when no command or schedule is given."""
+SCHEDULES: dict[str, tuple[tuple[float, Command], ...]] = {
+  "tour": (
+    (4.0, (0.5, 0.0, 0.0)),  # Forward.
+    (3.0, (0.0, 0.0, 0.8)),  # Turn left on the spot.
+    (4.0, (0.0, 0.4, 0.0)),  # Sideways, left.
+    (4.0, (0.6, 0.0, -0.5)),  # Forward, turning right.
+    (3.0, (-0.4, 0.0, 0.0)),  # Backward.
+  ),
+}
+"""Scripted commands: (seconds, (v_x, v_y, yaw rate)) segments, cycled."""
+
+
+def command_schedule(
+  contract: dict[str, Any], command: Command | None = None, schedule: str | None = None
+) -> Callable[[float], np.ndarray]:
+  """The command at time t: fixed, or a named schedule; within the trained ranges."""
+  if schedule is not None:
+    if schedule not in SCHEDULES:
+      raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
+    segments = SCHEDULES[schedule]
+  else:
+    segments = ((1.0, command or DEFAULT_COMMAND),)
+  ranges = list(contract["command_ranges"].items())
+  for _, cmd in segments:
+    for (name, (low, high)), value in zip(ranges, cmd, strict=True):
+      if not low <= value <= high:
+        raise ValueError(
+          f"command {name}={value} is outside the trained range [{low}, {high}]"
+        )
+  period = sum(s for s, _ in segments)
+  starts = np.cumsum([0.0] + [s for s, _ in segments])
+
+  def at(t: float) -> np.ndarray:
+    k = int(np.searchsorted(starts, t % period, side="right")) - 1
+    return np.asarray(segments[min(k, len(segments) - 1)][1], dtype=np.float64)
+
+  return at
+
+
+@dataclass
+class Sim2SimScene:
+  """The compiled training model of one robot on one tile, and what the loop needs."""
+
+  model: mujoco.MjModel
+  origin: np.ndarray
+  """Spawn origin of the tile (the robot's default root pose is added to it)."""
+  prefix: str
+  """Name prefix of the robot's elements (``robot/``)."""
+  fall_angle: float
+  """Tilt (rad) beyond which training terminates an episode."""
+  camera: dict[str, float]
+  """Distance, elevation and azimuth of the training viewer's camera on the trunk."""
+
+
+def build_scene(task: str, terrain: str, difficulty: float, seed: int) -> Sim2SimScene:
+  """The task's training scene (play config) on a single tile of ``terrain``."""
+  from mjlab.scene import Scene
+  from mjlab.terrains import TerrainEntityCfg
+
+  from dreamwaq.tasks.registry import get_task
+  from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg
+
+  if terrain not in TERRAINS:
+    raise ValueError(f"unknown terrain {terrain!r}; choose from {', '.join(TERRAINS)}")
+  if not 0.0 <= difficulty <= 1.0:
+    raise ValueError(f"difficulty {difficulty} is outside [0, 1]")
+  cfg = get_task(task).env_cfg(play=True)
+  cfg.scene.num_envs = 1
+  if terrain == "flat":
+    cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
+  else:
+    tile = dreamwaq_terrain_cfg((terrain,), 1, 1, (difficulty, difficulty), seed=seed)
+    cfg.scene.terrain = replace(cfg.scene.terrain, terrain_generator=tile)
+  scene = Scene(cfg.scene, device="cpu")
+  model = scene.compile()
+  cfg.sim.mujoco.apply(model)
+  (robot,) = cfg.scene.entities
+  viewer = cfg.viewer
+  return Sim2SimScene(
+    model=model,
+    origin=scene.env_origins[0].cpu().numpy().astype(np.float64),
+    prefix=f"{robot}/",
+    fall_angle=cfg.terminations["upside_down"].params["limit_angle"],
+    camera={
+      "distance": viewer.distance,
+      "elevation": viewer.elevation,
+      "azimuth": viewer.azimuth,
+    },
+  )
+
+
+class DelayedPd:
+  """Training's explicit PD law, τ = clip(kp (q* − q) − kd q̇, ±limit), per physics step.
+
+  The target reaches the motors ``delay`` physics steps late, as mjlab's actuator
+  delay buffer does: after a reset the first target fills the line.
+  """
+
+  def __init__(self, contract: dict[str, Any], delay: int) -> None:
+    if delay < 0:
+      raise ValueError(f"actuation delay {delay} must be at least 0 physics steps")
+    self.kp = np.asarray(contract["kp"], dtype=np.float64)
+    self.kd = np.asarray(contract["kd"], dtype=np.float64)
+    self.limit = np.asarray(contract["effort_limits"], dtype=np.float64)
+    self._line: deque[np.ndarray] = deque(maxlen=delay + 1)
+
+  def reset(self) -> None:
+    self._line.clear()
+
+  def __call__(self, target: np.ndarray, q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    if self._line:
+      self._line.append(target)
+    else:
+      self._line.extend([target] * self._line.maxlen)  # type: ignore[operator]
+    torque = self.kp * (self._line[0] - q) - self.kd * qd
+    return np.clip(torque, -self.limit, self.limit)
+
+
+@dataclass
+class Summary:
+  """What a run measured, per control step at observation time."""
+
+  sim_time: float = 0.0
+  wall_time: float = 0.0
+  """Seconds spent in the control loop (observations, policy, physics; no rendering)."""
+  distance: float = 0.0
+  """Path length of the trunk in the horizontal plane (m)."""
+  falls: int = 0
+  lin_errors: list[float] = field(default_factory=list)
+  yaw_errors: list[float] = field(default_factory=list)
+  est_errors: list[np.ndarray] = field(default_factory=list)
+
+  @property
+  def real_time_factor(self) -> float:
+    return self.sim_time / max(self.wall_time, 1e-9)
+
+  def lines(self) -> list[str]:
+    out = [
+      (
+        f"simulated       {self.sim_time:.1f} s in {self.wall_time:.2f} s: "
+        f"real-time factor {self.real_time_factor:.1f} (one CPU thread)"
+      ),
+      f"distance        {self.distance:.2f} m (trunk path, horizontal)",
+      f"falls           {self.falls} (trunk contact or tilt beyond the training limit)",
+      f"lin tracking    {np.mean(self.lin_errors):.3f} m/s mean |v*_xy - v_xy|",
+      f"yaw tracking    {np.mean(self.yaw_errors):.3f} rad/s mean |w*_z - w_z|",
+    ]
+    if self.est_errors:
+      err = np.asarray(self.est_errors)
+      per_axis = np.sqrt(np.mean(err**2, axis=0))
+      out.append(
+        f"vel estimation  RMSE {np.sqrt(np.mean(err**2)):.3f} m/s "
+        f"(x {per_axis[0]:.3f}, y {per_axis[1]:.3f}, z {per_axis[2]:.3f})"
+      )
+    return out
+
+
+class Sim2Sim:
+  """One robot, one policy: reset, then ``step(command)`` once per control period."""
+
+  def __init__(self, policy: OnnxPolicy, scene: Sim2SimScene, delay: int) -> None:
+    c = policy.contract
+    self.policy, self.scene, self.contract = policy, scene, c
+    self.model = scene.model
+    if not math.isclose(self.model.opt.timestep, c["sim_dt"]):
+      raise ValueError(
+        f"policy.json sim_dt {c['sim_dt']} differs from the training model's"
+      )
+    self.data = mujoco.MjData(self.model)
+    self.obs = ObservationBuilder(self.model, c, scene.prefix)
+    self.pd = DelayedPd(c, delay)
+    joints = [self.model.joint(scene.prefix + n).id for n in c["joint_names"]]
+    by_joint = {int(j): a for a, j in enumerate(self.model.actuator_trnid[:, 0])}
+    self.ctrl_ids = np.array([by_joint[j] for j in joints])
+    self.trunk_geom = self.model.geom(scene.prefix + a1.TRUNK_GEOM).id
+    self.default_joint_pos = np.asarray(c["default_joint_pos"])
+    self.action_scale = float(c["action_scale"])
+    self.last_action = np.zeros(len(c["joint_names"]))
+    self._key = self.model.key("init_state").id
+
+  def reset(self) -> None:
+    """The training spawn: default pose at the tile's origin, at rest."""
+    mujoco.mj_resetDataKeyframe(self.model, self.data, self._key)
+    self.data.qpos[:3] += self.scene.origin
+    mujoco.mj_forward(self.model, self.data)
+    self.last_action[:] = 0.0
+    self.pd.reset()
+    self.obs.reset_history()
+
+  def policy_inputs(self, command: np.ndarray) -> dict[str, np.ndarray]:
+    obs = self.obs.proprio(self.data, command, self.last_action)
+    inputs = {io.INPUT_OBS: obs}
+    if io.INPUT_HISTORY in self.contract["inputs"]:
+      inputs[io.INPUT_HISTORY] = self.obs.push_history(obs)
+    if io.INPUT_PRIVILEGED in self.contract["inputs"]:
+      inputs[io.INPUT_PRIVILEGED] = self.obs.privileged(self.data, np.zeros(3))
+    return inputs
+
+  def step(self, command: np.ndarray) -> tuple[dict[str, np.ndarray], bool]:
+    """Observe, infer, then run ``decimation`` physics steps; the outputs and a fall."""
+    out = self.policy(self.policy_inputs(command))
+    self.last_action = out[io.OUTPUT_ACTIONS]
+    target = self.default_joint_pos + self.action_scale * self.last_action
+    d, fell = self.data, False
+    for _ in range(self.contract["decimation"]):
+      d.ctrl[self.ctrl_ids] = self.pd(
+        target, d.qpos[self.obs.qpos_ids], d.qvel[self.obs.qvel_ids]
+      )
+      mujoco.mj_step(self.model, d)
+      fell = fell or bool(np.any(d.contact.geom[: d.ncon] == self.trunk_geom))
+    mujoco.mj_forward(self.model, d)  # Derived quantities for the next observation.
+    tilt = math.acos(float(np.clip(-self.obs.projected_gravity(d)[2], -1.0, 1.0)))
+    return out, fell or tilt > self.scene.fall_angle
+
+
+def run(
+  sim: Sim2Sim,
+  commands: Callable[[float], np.ndarray],
+  duration: float,
+  on_step: Callable[[Sim2Sim], None] | None = None,
+) -> Summary:
+  """Run for ``duration`` simulated seconds; a fall resets the robot and is counted."""
+  summary = Summary()
+  dt = sim.contract["control_dt"]
+  sim.reset()
+  for k in range(round(duration / dt)):
+    t = k * dt
+    command = commands(t)
+    v_b, w_z = sim.obs.base_lin_vel(sim.data), sim.obs.base_ang_vel(sim.data)[2]
+    xy = sim.data.xpos[sim.obs.trunk, :2].copy()
+    start = time.perf_counter()
+    out, fell = sim.step(command)
+    summary.wall_time += time.perf_counter() - start
+    summary.sim_time = t + dt
+    summary.lin_errors.append(float(np.linalg.norm(command[:2] - v_b[:2])))
+    summary.yaw_errors.append(abs(float(command[2] - w_z)))
+    if io.OUTPUT_EST_VEL in out:
+      summary.est_errors.append(out[io.OUTPUT_EST_VEL] - v_b)
+    if fell:
+      summary.falls += 1
+      sim.reset()
+    else:
+      summary.distance += float(np.linalg.norm(sim.data.xpos[sim.obs.trunk, :2] - xy))
+    if on_step is not None:
+      on_step(sim)
+  return summary
+
+
+class LiveViewer:
+  """mujoco's native viewer (needs a display), paced to real time."""
+
+  def __init__(self, sim: Sim2Sim) -> None:
+    try:
+      import glfw
+      import mujoco.viewer
+
+      # The viewer's own thread exits the process when GLFW fails: ask first.
+      if not glfw.init():
+        raise RuntimeError("GLFW cannot open a window on this display")
+      self._handle = mujoco.viewer.launch_passive(sim.model, sim.data)
+    except (ImportError, RuntimeError, mujoco.FatalError) as e:
+      raise RuntimeError(f"cannot open MuJoCo's viewer ({e})") from None
+    self._dt = sim.contract["control_dt"]
+    self._next = time.perf_counter()
+
+  def __call__(self, sim: Sim2Sim) -> None:
+    if not self._handle.is_running():
+      raise KeyboardInterrupt  # The window was closed: stop like Ctrl-C.
+    self._handle.sync()
+    self._next += self._dt
+    time.sleep(max(0.0, self._next - time.perf_counter()))
+
+  def close(self) -> None:
+    self._handle.close()
+
+
+class VideoRecorder:
+  """Offscreen frames from a camera following the trunk, written as GIF or MP4."""
+
+  def __init__(self, sim: Sim2Sim, path: Path) -> None:
+    self.path = Path(path)
+    if self.path.suffix.lower() not in (".gif", ".mp4"):
+      raise ValueError(f"--video {path}: write a .gif or an .mp4")
+    gif = self.path.suffix.lower() == ".gif"
+    # GIFs have no inter-frame compression: smaller and sparser frames keep them small.
+    self.fps = 12.5 if gif else 25.0
+    width, height = (320, 240) if gif else (640, 480)
+    self.every = max(1, round(1.0 / (self.fps * sim.contract["control_dt"])))
+    _offscreen_gl()
+    self._renderer = mujoco.Renderer(sim.model, height, width)
+    # Shadows and reflections cost ~50x per frame in software GL (no GPU here).
+    self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+    self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+    self._camera = mujoco.MjvCamera()
+    self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+    self._camera.trackbodyid = sim.obs.trunk
+    for name, value in sim.scene.camera.items():
+      setattr(self._camera, name, value)
+    self.frames: list[np.ndarray] = []
+    self._steps = 0
+
+  def __call__(self, sim: Sim2Sim) -> None:
+    if self._steps % self.every == 0:
+      self._renderer.update_scene(sim.data, self._camera)
+      self.frames.append(self._renderer.render())
+    self._steps += 1
+
+  def close(self) -> Path:
+    """Free the GL context and write the file."""
+    import imageio.v2 as imageio
+
+    self._renderer.close()
+    self.path.parent.mkdir(parents=True, exist_ok=True)
+    if self.path.suffix.lower() == ".gif":
+      imageio.mimsave(self.path, self.frames, duration=1000.0 / self.fps, loop=0)
+    else:
+      imageio.mimsave(self.path, self.frames, fps=self.fps, macro_block_size=8)
+    return self.path
+
+
+def _offscreen_gl() -> None:
+  """Give mujoco.Renderer a headless GL context even when MUJOCO_GL was ``disable``.
+
+  mujoco picks its GL backend once, at import, from MUJOCO_GL; ``dreamwaq`` disables
+  it so that commands without video run on machines without GL. EGL (Mesa's
+  software EGL works on a CPU machine) is then set up here, on demand.
+  """
+  from mujoco.rendering.classic import gl_context
+
+  if getattr(gl_context, "GLContext", None) is not None:
+    return
+  try:
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    from mujoco.egl import GLContext
+
+    GLContext(8, 8).free()
+  except Exception as e:  # noqa: BLE001 (missing or broken EGL: one line, no GL trace)
+    raise RuntimeError(
+      f"offscreen rendering needs EGL (Debian: apt-get install libegl1 libegl-mesa0); {e}"
+    ) from None
+  gl_context.GLContext = GLContext
