@@ -1,7 +1,7 @@
 """A stand-in for ``dreamwaq export`` in tests: a tiny fixed ONNX policy and its policy.json.
 
-The module honours the contract's input/output names and sizes; replace it with the
-real export once it exists.
+The module honours the contract's input/output names and sizes; the sim2sim tests use
+it where they need an ONNX file and a policy.json that disagree (real exports agree).
 """
 
 from __future__ import annotations

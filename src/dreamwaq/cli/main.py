@@ -11,8 +11,9 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
-COMMANDS = ("list", "terrain", "train", "sim2sim")
+COMMANDS = ("list", "terrain", "train", "export", "play", "sim2sim", "bench")
 """Command modules under ``dreamwaq.cli`` (``list`` lives in ``list_tasks``)."""
 _MODULES = {"list": "list_tasks"}
 
@@ -26,6 +27,9 @@ def _setup_environment() -> None:
   # rendering off unless a command asks for it (video recording sets its own).
   os.environ.setdefault("MUJOCO_GL", "disable")
   os.environ.setdefault("WANDB_MODE", "disabled")
+  # torch warns about torch.jit.script when mjlab's imports use it: noise above every
+  # command's output, and not something a user can act on.
+  warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dreamwaq.runs import find_checkpoint
+
 if TYPE_CHECKING:
   from mjlab.rl import RslRlVecEnvWrapper
 
   from dreamwaq.learning.runner import DreamWaqRunner
-
-CHECKPOINT = re.compile(r"model_(\d+)\.pt")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -151,30 +150,8 @@ def _device(requested: str | None) -> str:
 
 
 def _checkpoint(experiment_dir: Path, load_run: str | None, iteration: int | None) -> Path:
-  """``model_<iteration>.pt`` of a run (latest run and iteration when not given)."""
-  if not experiment_dir.is_dir():
-    raise FileNotFoundError(f"nothing to resume: no runs in {experiment_dir}")
-  if load_run is None:
-    runs = sorted(d for d in experiment_dir.iterdir() if d.is_dir() and _iterations(d))
-    if not runs:
-      raise FileNotFoundError(f"nothing to resume: no checkpoints in {experiment_dir}")
-    run_dir = runs[-1]
-  else:
-    run_dir = experiment_dir / load_run
-    if not run_dir.is_dir():
-      raise FileNotFoundError(f"no run {load_run!r} in {experiment_dir}")
-  saved = _iterations(run_dir)
-  if not saved:
-    raise FileNotFoundError(f"no checkpoints in {run_dir}")
-  if iteration is None:
-    iteration = max(saved)
-  elif iteration not in saved:
-    raise FileNotFoundError(
-      f"no model_{iteration}.pt in {run_dir} (saved: {sorted(saved)})"
-    )
-  return run_dir / f"model_{iteration}.pt"
-
-
-def _iterations(run_dir: Path) -> list[int]:
-  """Iterations of the complete checkpoints of a run (temporary files are ignored)."""
-  return [int(m.group(1)) for f in run_dir.iterdir() if (m := CHECKPOINT.fullmatch(f.name))]
+  """The checkpoint to resume (latest run and iteration when not given)."""
+  try:
+    return find_checkpoint(experiment_dir, load_run, iteration)
+  except FileNotFoundError as e:
+    raise FileNotFoundError(f"nothing to resume: {e}") from None

@@ -17,9 +17,12 @@ from dreamwaq.tasks.env_cfg import DECIMATION, PHYSICS_DT, A1EnvSettings
 from dreamwaq.tasks.registry import TaskSpec, get_task
 
 FORMAT = "dreamwaq-policy/1"
+CONTRACT_FILE = "policy.json"
+"""The contract's file name, beside ``policy.onnx`` (and as its ONNX metadata key)."""
 
 INPUT_OBS = "obs"
-"""[B, 45] raw o_t in the layout's order (no normalisation: it is folded in)."""
+"""[B, 45] raw o_t in the layout's order (no normalisation: it is folded in); with
+an estimator it must equal the newest frame of ``obs_history``, as in training."""
 INPUT_HISTORY = "obs_history"
 """[B, 225] the last five raw o_t, oldest first (estimator tasks)."""
 INPUT_PRIVILEGED = "privileged"

@@ -8,10 +8,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from dreamwaq.export.contract import load_contract
-
-CONTRACT_FILE = "policy.json"
-"""The contract's file name, beside ``policy.onnx``."""
+from dreamwaq.export.contract import CONTRACT_FILE, load_contract
 
 
 class OnnxPolicy:

@@ -11,7 +11,6 @@ engine, numpy and onnxruntime: observations as training computes them
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import numpy as np
 
 from dreamwaq.export import contract as io
 from dreamwaq.export.observation import ObservationBuilder
+from dreamwaq.rendering import offscreen_gl, video_format, write_video
 from dreamwaq.robot import a1
 from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
@@ -316,15 +316,11 @@ class VideoRecorder:
 
   def __init__(self, sim: Sim2Sim, path: Path) -> None:
     self.path = Path(path)
-    if self.path.suffix.lower() not in (".gif", ".mp4"):
-      raise ValueError(f"--video {path}: write a .gif or an .mp4")
-    gif = self.path.suffix.lower() == ".gif"
-    # GIFs have no inter-frame compression: smaller and sparser frames keep them small.
-    self.fps = 12.5 if gif else 25.0
-    width, height = (320, 240) if gif else (640, 480)
-    self.every = max(1, round(1.0 / (self.fps * sim.contract["control_dt"])))
-    _offscreen_gl()
-    self._renderer = mujoco.Renderer(sim.model, height, width)
+    video = video_format(self.path)
+    self.fps = video.fps
+    self.every = video.frame_every(sim.contract["control_dt"])
+    offscreen_gl()
+    self._renderer = mujoco.Renderer(sim.model, video.height, video.width)
     # Shadows and reflections cost ~50x per frame in software GL (no GPU here).
     self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
     self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
@@ -344,35 +340,5 @@ class VideoRecorder:
 
   def close(self) -> Path:
     """Free the GL context and write the file."""
-    import imageio.v2 as imageio
-
     self._renderer.close()
-    self.path.parent.mkdir(parents=True, exist_ok=True)
-    if self.path.suffix.lower() == ".gif":
-      imageio.mimsave(self.path, self.frames, duration=1000.0 / self.fps, loop=0)
-    else:
-      imageio.mimsave(self.path, self.frames, fps=self.fps, macro_block_size=8)
-    return self.path
-
-
-def _offscreen_gl() -> None:
-  """Give mujoco.Renderer a headless GL context even when MUJOCO_GL was ``disable``.
-
-  mujoco picks its GL backend once, at import, from MUJOCO_GL; ``dreamwaq`` disables
-  it so that commands without video run on machines without GL. EGL (Mesa's
-  software EGL works on a CPU machine) is then set up here, on demand.
-  """
-  from mujoco.rendering.classic import gl_context
-
-  if getattr(gl_context, "GLContext", None) is not None:
-    return
-  try:
-    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-    from mujoco.egl import GLContext
-
-    GLContext(8, 8).free()
-  except Exception as e:  # noqa: BLE001 (missing or broken EGL: one line, no GL trace)
-    raise RuntimeError(
-      f"offscreen rendering needs EGL (Debian: apt-get install libegl1 libegl-mesa0); {e}"
-    ) from None
-  gl_context.GLContext = GLContext
+    return write_video(self.path, self.frames, self.fps)

@@ -1,0 +1,137 @@
+"""A checkpoint's policy as one module with the contract's inputs and outputs.
+
+``play`` runs it and ``export`` writes it (ONNX, TorchScript), so the robot, the
+video and sim-to-sim all run the same function. It is built from the checkpoint
+alone, without a simulator: the actor is rsl_rl's ``MLPModel`` sized by the task's
+runner config, the estimator the learning package's ``NormalizedEstimator``.
+Deterministic: mean action, z = μ; every running statistic is folded in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from rsl_rl.models import MLPModel
+from tensordict import TensorDict
+from torch import nn
+
+from dreamwaq.export import contract as io
+from dreamwaq.learning.config import runner_cfg
+from dreamwaq.learning.estimators import NormalizedEstimator
+from dreamwaq.robot import a1
+from dreamwaq.tasks import layout
+from dreamwaq.tasks.registry import TASKS, TaskSpec
+
+_ACTOR_WEIGHT = "mlp.0.weight"
+"""The actor's first layer: its width is the task's actor input (unique per task)."""
+
+
+class EstimatorDeployment(nn.Module):
+  """(obs, obs_history) → (actions, est_vel in m/s), for tasks with an estimator.
+
+  ``obs`` is o_t, which must be the newest frame of ``obs_history`` (the env's
+  ``actor`` group is defined so, and the policy was trained on it).
+  """
+
+  def __init__(self, estimator: NormalizedEstimator, actor: MLPModel) -> None:
+    super().__init__()
+    self.estimator = estimator.eval()
+    self.actor = actor.as_jit().eval()
+
+  def forward(
+    self, obs: torch.Tensor, obs_history: torch.Tensor
+  ) -> tuple[torch.Tensor, torch.Tensor]:
+    estimate = self.estimator(obs_history, sample=False)
+    o_t = self.estimator.obs_normalizer(obs)
+    actions = self.actor(torch.cat([o_t, estimate], dim=-1))
+    velocity = self.estimator.velocity_normalizer.inverse(estimate[..., : layout.VEL_DIM])
+    return actions, velocity
+
+
+class OracleDeployment(nn.Module):
+  """(obs, privileged) → actions: the oracle's actor reads [o_t, v_t, d_t, h_t]."""
+
+  def __init__(self, actor: MLPModel) -> None:
+    super().__init__()
+    self.actor = actor.as_jit().eval()
+
+  def forward(self, obs: torch.Tensor, privileged: torch.Tensor) -> torch.Tensor:
+    return self.actor(torch.cat([obs, privileged], dim=-1))
+
+
+def load_deployment(task: TaskSpec, checkpoint: Path) -> nn.Module:
+  """The deterministic policy of ``checkpoint`` (a ``model_N.pt`` of ``task``), on CPU.
+
+  A file that is not a checkpoint, or one of another task, is a ValueError naming
+  the problem.
+  """
+  saved = _read(checkpoint)
+  actor_state = saved["actor_state_dict"]
+  trained = _trained_task(actor_state)
+  if trained != task.name:
+    what = f"an {trained} checkpoint" if trained else "a checkpoint of no known task"
+    raise ValueError(f"{checkpoint} is {what}, not {task.name}")
+  actor = _actor(task)
+  try:
+    actor.load_state_dict(actor_state)
+    if task.estimator is None:
+      return OracleDeployment(actor) if task.kind == "oracle" else actor.as_jit().eval()
+    estimator = NormalizedEstimator(task.estimator)
+    estimator.load_state_dict(saved["estimator_state_dict"])
+  except (KeyError, RuntimeError) as e:
+    reason = str(e).strip().splitlines()[0]
+    raise ValueError(f"{checkpoint} does not fit {task.name} ({reason})") from None
+  return EstimatorDeployment(estimator, actor)
+
+
+def example_inputs(task: TaskSpec, batch: int = 1) -> tuple[torch.Tensor, ...]:
+  """Zeros shaped like the contract's inputs, in its order."""
+  sizes = io.policy_contract(task)["inputs"]
+  return tuple(torch.zeros(batch, n) for n in sizes.values())
+
+
+def outputs(
+  module: nn.Module, inputs: tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, ...]:
+  """The module's outputs as a tuple in the contract's order (one or two tensors)."""
+  out = module(*inputs)
+  return out if isinstance(out, tuple) else (out,)
+
+
+def _read(checkpoint: Path) -> dict[str, Any]:
+  if not Path(checkpoint).is_file():
+    raise FileNotFoundError(f"no checkpoint at {checkpoint}")
+  try:
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+  except Exception as e:  # noqa: BLE001 (torch/pickle/zip errors of a damaged file)
+    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    raise ValueError(f"{checkpoint} is not a readable checkpoint ({reason})") from None
+  if not isinstance(saved, dict) or "actor_state_dict" not in saved:
+    raise ValueError(f"{checkpoint} is not a dreamwaq checkpoint (no actor_state_dict)")
+  return saved
+
+
+def _trained_task(actor_state: dict[str, torch.Tensor]) -> str | None:
+  """The task whose actor input width the checkpoint's actor has."""
+  weight = actor_state.get(_ACTOR_WEIGHT)
+  if weight is None or weight.ndim != 2:
+    return None
+  return next((t.name for t in TASKS.values() if t.policy_input == weight.shape[1]), None)
+
+
+def _actor(task: TaskSpec) -> MLPModel:
+  """An untrained actor shaped as training builds it (the runner config's fields)."""
+  cfg = runner_cfg(task).actor
+  obs = TensorDict({"actor": torch.zeros(1, task.policy_input)}, batch_size=[1])
+  return MLPModel(
+    obs,
+    {"actor": ["actor"]},
+    "actor",
+    len(a1.JOINT_NAMES),
+    hidden_dims=cfg.hidden_dims,
+    activation=cfg.activation,
+    obs_normalization=cfg.obs_normalization,
+    distribution_cfg=dict(cfg.distribution_cfg or {}) or None,
+  )

@@ -1,0 +1,72 @@
+"""Offscreen rendering and video files, shared by ``play`` and ``sim2sim``.
+
+Both render headless (Mesa's software EGL on a CPU machine), so both keep frames
+small and sparse and write them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+  """Frame rate and size of a video file, chosen by its suffix."""
+
+  fps: float
+  width: int
+  height: int
+
+  def frame_every(self, control_dt: float) -> int:
+    """Policy steps between frames."""
+    return max(1, round(1.0 / (self.fps * control_dt)))
+
+
+def video_format(path: Path) -> VideoFormat:
+  """GIFs have no inter-frame compression: smaller and sparser frames keep them small."""
+  suffix = Path(path).suffix.lower()
+  if suffix == ".gif":
+    return VideoFormat(12.5, 320, 240)
+  if suffix == ".mp4":
+    return VideoFormat(25.0, 640, 480)
+  raise ValueError(f"--video {path}: write a .gif or an .mp4")
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+  """Write RGB frames as a looping GIF or an MP4 (by the suffix)."""
+  import imageio.v2 as imageio
+
+  path = Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  if path.suffix.lower() == ".gif":
+    imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+  else:
+    imageio.mimsave(path, frames, fps=fps, macro_block_size=8)
+  return path
+
+
+def offscreen_gl() -> None:
+  """Give mujoco.Renderer a headless GL context even when MUJOCO_GL was ``disable``.
+
+  mujoco picks its GL backend once, at import, from MUJOCO_GL; ``dreamwaq`` disables
+  it so that commands without video run on machines without GL. EGL (Mesa's
+  software EGL works on a CPU machine) is then set up here, on demand.
+  """
+  from mujoco.rendering.classic import gl_context
+
+  if getattr(gl_context, "GLContext", None) is not None:
+    return
+  try:
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    from mujoco.egl import GLContext
+
+    GLContext(8, 8).free()
+  except Exception as e:  # noqa: BLE001 (missing or broken EGL: one line, no GL trace)
+    raise RuntimeError(
+      f"offscreen rendering needs EGL (Debian: apt-get install libegl1 libegl-mesa0); {e}"
+    ) from None
+  gl_context.GLContext = GLContext
