@@ -15,8 +15,6 @@ import numpy as np
 
 from dreamwaq.robot import a1
 
-GYRO_SENSOR = "imu_ang_vel"
-"""The A1's gyro (a1.xml), the sensor the training term ``base_ang_vel`` reads."""
 GRAVITY_DIR = np.array([0.0, 0.0, -1.0])
 
 
@@ -27,7 +25,7 @@ class ObservationBuilder:
     self.model = model
     self.contract = contract
     self.trunk = model.body(prefix + a1.TRUNK_BODY).id
-    gyro = model.sensor(prefix + GYRO_SENSOR)
+    gyro = model.sensor(prefix + a1.GYRO_SENSOR)
     self._gyro = slice(gyro.adr[0], gyro.adr[0] + 3)
     joints = [model.joint(prefix + name).id for name in contract["joint_names"]]
     self.qpos_ids = model.jnt_qposadr[joints]

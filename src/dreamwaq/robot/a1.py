@@ -25,6 +25,8 @@ JOINT_NAMES: tuple[str, ...] = tuple(
 
 FOOT_SITES: tuple[str, ...] = tuple(f"{leg}_foot" for leg in LEGS)
 FOOT_GEOMS: tuple[str, ...] = tuple(f"{leg}_foot_collision" for leg in LEGS)
+GYRO_SENSOR = "imu_ang_vel"
+"""The IMU's gyro in a1.xml: body-frame angular velocity, o_t's first part."""
 TRUNK_BODY = "trunk"
 TRUNK_GEOM = "trunk_collision"
 

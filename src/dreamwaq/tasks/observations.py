@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from mjlab.envs import mdp
 
+from dreamwaq.robot import a1
 from dreamwaq.tasks import layout
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ HEIGHT_SCAN_SENSOR = "height_scan"
 PUSH_EVENT = "push_robot"
 
 _PROPRIO_TERMS = {
-  "base_ang_vel": lambda env: mdp.builtin_sensor(env, "robot/imu_ang_vel"),
+  "base_ang_vel": lambda env: mdp.builtin_sensor(env, f"robot/{a1.GYRO_SENSOR}"),
   # Gravity direction in the body frame: quat_apply_inverse(q, [0, 0, -1]).
   "projected_gravity": mdp.projected_gravity,
   "commands": lambda env: mdp.generated_commands(env, COMMAND_NAME),
