@@ -17,6 +17,7 @@ from dreamwaq.export.onnx_policy import OnnxPolicy
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.registry import get_task
 
+from .cli import one_line_error
 from .trained import tiny_run
 
 TASKS = ("a1_waq", "a1_base", "a1_oracle")
@@ -48,7 +49,7 @@ def _reference(task: str, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Te
     history = inputs[io.INPUT_HISTORY]
     estimate = alg.estimator(history, sample=False)[:, : layout.VEL_DIM]
     return {
-      io.OUTPUT_ACTIONS: policy(history),
+      io.OUTPUT_ACTIONS: policy(inputs[io.INPUT_OBS], history)[0],
       io.OUTPUT_EST_VEL: alg.estimator.velocity_normalizer.inverse(estimate),
     }
 
@@ -119,11 +120,7 @@ def test_a_run_folder_copied_from_another_machine_exports(tmp_path, capsys):
 
 
 def _error(capsys, argv: list[str]) -> str:
-  assert main(["export", *argv]) == 2
-  err = capsys.readouterr().err.strip()
-  assert len(err.splitlines()) == 1, err
-  assert err.startswith("dreamwaq export: error:")
-  return err
+  return one_line_error(capsys, "export", argv)
 
 
 def test_wrong_task_missing_run_and_damaged_files_are_one_line_errors(tmp_path, capsys):

@@ -12,6 +12,7 @@ from dreamwaq.play.scene import PlayScene, play_env_cfg
 from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import get_task
 
+from .cli import one_line_error
 from .trained import tiny_run
 
 
@@ -60,11 +61,8 @@ def test_level_builds_that_row_alone_and_a_command_is_held():
 
 
 def _error(capsys, argv: list[str]) -> str:
-  assert main(argv) == 2
-  err = capsys.readouterr().err.strip()
-  assert len(err.splitlines()) == 1, err
-  assert err.startswith("dreamwaq play: error:")
-  return err
+  assert argv[0] == "play"
+  return one_line_error(capsys, "play", argv[1:])
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import get_task
 from dreamwaq.tasks.terrain import terrain_type_of
 
+from .cli import one_line_error
 from .envs import make_env, make_flat_env
 from .policy_stub import write_stub_policy
 from .trained import exported_policy
@@ -217,11 +218,7 @@ def test_oracle_policy_reads_the_height_scan(policies, capsys):
 
 
 def _error(capsys, argv: list[str]) -> str:
-  assert main(["sim2sim", *argv]) == 2
-  err = capsys.readouterr().err.strip()
-  assert len(err.splitlines()) == 1, err
-  assert err.startswith("dreamwaq sim2sim: error:")
-  return err
+  return one_line_error(capsys, "sim2sim", argv)
 
 
 def test_missing_policy_is_a_one_line_error(tmp_path, capsys):

@@ -20,45 +20,12 @@ from torch import nn
 from dreamwaq.export import contract as io
 from dreamwaq.learning.config import runner_cfg
 from dreamwaq.learning.estimators import NormalizedEstimator
+from dreamwaq.learning.policy import inference_policy
 from dreamwaq.robot import a1
-from dreamwaq.tasks import layout
 from dreamwaq.tasks.registry import TASKS, TaskSpec
 
 _ACTOR_WEIGHT = "mlp.0.weight"
 """The actor's first layer: its width is the task's actor input (unique per task)."""
-
-
-class EstimatorDeployment(nn.Module):
-  """(obs, obs_history) → (actions, est_vel in m/s), for tasks with an estimator.
-
-  ``obs`` is o_t, which must be the newest frame of ``obs_history`` (the env's
-  ``actor`` group is defined so, and the policy was trained on it).
-  """
-
-  def __init__(self, estimator: NormalizedEstimator, actor: MLPModel) -> None:
-    super().__init__()
-    self.estimator = estimator.eval()
-    self.actor = actor.as_jit().eval()
-
-  def forward(
-    self, obs: torch.Tensor, obs_history: torch.Tensor
-  ) -> tuple[torch.Tensor, torch.Tensor]:
-    estimate = self.estimator(obs_history, sample=False)
-    o_t = self.estimator.obs_normalizer(obs)
-    actions = self.actor(torch.cat([o_t, estimate], dim=-1))
-    velocity = self.estimator.velocity_normalizer.inverse(estimate[..., : layout.VEL_DIM])
-    return actions, velocity
-
-
-class OracleDeployment(nn.Module):
-  """(obs, privileged) → actions: the oracle's actor reads [o_t, v_t, d_t, h_t]."""
-
-  def __init__(self, actor: MLPModel) -> None:
-    super().__init__()
-    self.actor = actor.as_jit().eval()
-
-  def forward(self, obs: torch.Tensor, privileged: torch.Tensor) -> torch.Tensor:
-    return self.actor(torch.cat([obs, privileged], dim=-1))
 
 
 def load_deployment(task: TaskSpec, checkpoint: Path) -> nn.Module:
@@ -74,16 +41,15 @@ def load_deployment(task: TaskSpec, checkpoint: Path) -> nn.Module:
     what = f"an {trained} checkpoint" if trained else "a checkpoint of no known task"
     raise ValueError(f"{checkpoint} is {what}, not {task.name}")
   actor = _actor(task)
+  estimator = NormalizedEstimator(task.estimator) if task.estimator else None
   try:
     actor.load_state_dict(actor_state)
-    if task.estimator is None:
-      return OracleDeployment(actor) if task.kind == "oracle" else actor.as_jit().eval()
-    estimator = NormalizedEstimator(task.estimator)
-    estimator.load_state_dict(saved["estimator_state_dict"])
+    if estimator is not None:
+      estimator.load_state_dict(saved["estimator_state_dict"])
   except (KeyError, RuntimeError) as e:
     reason = str(e).strip().splitlines()[0]
     raise ValueError(f"{checkpoint} does not fit {task.name} ({reason})") from None
-  return EstimatorDeployment(estimator, actor)
+  return inference_policy(actor, estimator, oracle=task.kind == "oracle")
 
 
 def example_inputs(task: TaskSpec, batch: int = 1) -> tuple[torch.Tensor, ...]:

@@ -217,5 +217,6 @@ class DreamWaqPPO(PPO):
       broadcast_module(self.estimator)
 
   def inference_policy(self) -> nn.Module:
-    """Deterministic policy for play and export (mean action, z = μ)."""
+    """The deterministic policy (mean action, z = μ): (obs, obs_history) → (actions,
+    est_vel) with an estimator, the actor on its observation group otherwise."""
     return inference_policy(self.get_policy(), self.estimator)
