@@ -137,6 +137,32 @@ def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
   assert torch.load(session.log_dir / "model_4.pt", weights_only=False)["iter"] == 4
 
 
+def test_resume_restores_the_terrain_curriculum(runs, tmp_path):
+  """Each env resumes on its saved tile (row and column), respawned there."""
+  saved = torch.load(runs["a1_waq"] / f"model_{ITERATIONS - 1}.pt", weights_only=False)
+  curriculum = saved["infos"]["curriculum"]
+  assert curriculum["terrain_levels"].shape == (8,)
+  pattern = torch.tensor([9, 0, 7, 3, 8, 1, 6, 2])  # far from the fresh draw (rows 0-5)
+  curriculum["terrain_levels"] = pattern
+  curriculum["terrain_types"] = torch.arange(8) * 2
+  run_dir = tmp_path / TASKS["a1_waq"].experiment / "edited"
+  run_dir.mkdir(parents=True)
+  torch.save(saved, run_dir / "model_2.pt")
+  argv = ["train", "--task", "a1_waq", *SMALL, "--max_iterations", "1", "--resume",
+          "--load_run", "edited", "--log_root", str(tmp_path)]  # fmt: skip
+  session = train.start(build_parser().parse_args(argv))
+  env = session.env.unwrapped
+  terrain = env.scene.terrain
+  assert torch.equal(terrain.terrain_levels.cpu(), pattern)
+  assert torch.equal(terrain.terrain_types.cpu(), torch.arange(8) * 2)
+  origins = terrain.terrain_origins[terrain.terrain_levels, terrain.terrain_types]
+  assert torch.equal(terrain.env_origins, origins)
+  base_xy = env.scene["robot"].data.root_link_pos_w[:, :2]
+  # Respawned on its 8 m tile (the reset pose spreads robots by up to 1 m per axis).
+  assert (base_xy - origins[:, :2]).norm(dim=-1).max() < 1.5
+  session.env.close()
+
+
 @pytest.mark.parametrize(
   "args, message",
   [

@@ -15,6 +15,7 @@ from rsl_rl.env import VecEnv
 from rsl_rl.utils.logger import Logger
 
 from dreamwaq.learning.ppo import DreamWaqPPO
+from dreamwaq.tasks.curriculum import curriculum_of
 
 TERRAIN_LEVEL = "Curriculum/terrain_levels/mean"
 """The mean terrain level, as the env's curriculum term logs it."""
@@ -101,8 +102,12 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     )
 
   def save(self, path: str, infos: dict | None = None) -> None:
-    """mjlab's save, written to a temporary file and then committed atomically."""
+    """mjlab's save plus the terrain curriculum, written to a temporary file and
+    then committed atomically."""
     tmp = f"{path}.tmp"
+    curriculum = curriculum_of(self.env.unwrapped)
+    if curriculum is not None:
+      infos = {**(infos or {}), "curriculum": curriculum.state_dict()}
     upload, self.cfg["upload_model"] = self.cfg["upload_model"], False
     try:
       super().save(tmp, infos)
@@ -119,7 +124,8 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     strict: bool = True,
     map_location: str | None = None,
   ) -> dict:
-    """mjlab's load; training resumes *after* the saved iteration.
+    """mjlab's load; training resumes *after* the saved iteration, on the saved
+    terrain curriculum.
 
     rsl_rl saves ``model_N.pt`` once iteration N is done but restarts at N, which
     would run (and number) iteration N twice.
@@ -127,4 +133,7 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     infos = super().load(path, load_cfg, strict, map_location)
     if load_cfg is None or load_cfg.get("iteration"):
       self.current_learning_iteration += 1
+    curriculum = curriculum_of(self.env.unwrapped)
+    if curriculum is not None and infos and "curriculum" in infos:
+      curriculum.load_state_dict(infos["curriculum"])
     return infos

@@ -16,6 +16,18 @@ if TYPE_CHECKING:
   from mjlab.envs import ManagerBasedRlEnv
 
 
+CURRICULUM_TERM = "terrain_levels"
+"""The curriculum term's name in the env config."""
+
+
+def curriculum_of(env: ManagerBasedRlEnv) -> terrain_levels | None:
+  """The env's terrain curriculum term, if it has one (play and eval envs do not)."""
+  manager = env.curriculum_manager
+  if CURRICULUM_TERM not in manager.active_terms:
+    return None
+  return manager.get_term_cfg(CURRICULUM_TERM).func
+
+
 class terrain_levels(ManagerTermBase):
   """Promote robots that walked past half a tile, demote those that walked under half
   their commanded distance; log the mean level overall and per terrain type."""
@@ -27,9 +39,11 @@ class terrain_levels(ManagerTermBase):
     # Column index -> terrain-type index, to average levels per type.
     self._kinds = list(dict.fromkeys(kinds))
     self._kind_of_col = torch.tensor([self._kinds.index(k) for k in kinds], device=env.device)
+    self._hold = False
 
   def __call__(self, env: ManagerBasedRlEnv, env_ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    terrain_levels_vel(env, env_ids, COMMAND_NAME)
+    if not self._hold:
+      terrain_levels_vel(env, env_ids, COMMAND_NAME)
     terrain = env.scene.terrain
     levels = terrain.terrain_levels.float()
     kind = self._kind_of_col[terrain.terrain_types]
@@ -39,3 +53,36 @@ class terrain_levels(ManagerTermBase):
     for i, name in enumerate(self._kinds):
       result[name] = sums[i] / counts[i].clamp(min=1)
     return result
+
+  def state_dict(self) -> dict[str, torch.Tensor]:
+    """Each env's terrain row (level) and column (type): what a resumed run needs to
+    continue the curriculum where it stopped."""
+    terrain = self._env.scene.terrain
+    return {
+      "terrain_levels": terrain.terrain_levels.cpu().clone(),
+      "terrain_types": terrain.terrain_types.cpu().clone(),
+    }
+
+  def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+    """Put every env back on its saved tile and respawn it there.
+
+    The respawn is a reset during which promotion is held: robots are not yet at
+    their restored tiles, so the distance rule would move them at random.
+    """
+    terrain = self._env.scene.terrain
+    levels, types = state["terrain_levels"], state["terrain_types"]
+    if levels.shape != terrain.terrain_levels.shape:
+      raise ValueError(
+        f"the checkpoint's curriculum holds {levels.numel()} envs, this run has "
+        f"{terrain.terrain_levels.numel()}: resume with the same --num_envs"
+      )
+    terrain.terrain_levels[:] = levels.to(terrain.terrain_levels)
+    terrain.terrain_types[:] = types.to(terrain.terrain_types)
+    terrain.env_origins[:] = terrain.terrain_origins[
+      terrain.terrain_levels, terrain.terrain_types
+    ]
+    self._hold = True
+    try:
+      self._env.reset()
+    finally:
+      self._hold = False

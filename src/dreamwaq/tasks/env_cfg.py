@@ -34,7 +34,7 @@ from mjlab.viewer import ViewerConfig
 from dreamwaq.robot import a1
 from dreamwaq.tasks import events, layout, observations, rewards
 from dreamwaq.tasks.commands import DreamWaqVelocityCommandCfg
-from dreamwaq.tasks.curriculum import terrain_levels
+from dreamwaq.tasks.curriculum import CURRICULUM_TERM, terrain_levels
 from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg
 
 # A payload is a point mass at the trunk's centre of mass: mass alone is right.
@@ -336,7 +336,7 @@ def make_a1_env_cfg(
         func=vel_mdp.out_of_terrain_bounds, time_out=True
       ),
     },
-    curriculum={"terrain_levels": CurriculumTermCfg(func=terrain_levels)},
+    curriculum={CURRICULUM_TERM: CurriculumTermCfg(func=terrain_levels)},
     viewer=ViewerConfig(
       origin_type=ViewerConfig.OriginType.ASSET_BODY,
       entity_name="robot",
