@@ -21,9 +21,12 @@ def make_env(task: str, num_envs: int = 4, seed: int = 0, **settings) -> Manager
   return ManagerBasedRlEnv(cfg, device="cpu")
 
 
-def make_flat_env(num_envs: int = 2, keep_events: tuple[str, ...] = ()) -> ManagerBasedRlEnv:
+def make_flat_env(
+  num_envs: int = 2, keep_events: tuple[str, ...] = (), njmax: int | None = None
+) -> ManagerBasedRlEnv:
   """The a1_waq env on a flat plane with nominal dynamics: no randomisation, no
-  pushes, no delay, no curriculum (events named in ``keep_events`` stay)."""
+  pushes, no delay, no curriculum (events named in ``keep_events`` stay);
+  ``njmax`` replaces the constraint-row budget per env."""
   cfg = get_task("a1_waq").env_cfg(A1EnvSettings(actuation_delay_steps=(0, 0)))
   cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.curriculum = {}
@@ -34,6 +37,8 @@ def make_flat_env(num_envs: int = 2, keep_events: tuple[str, ...] = ()) -> Manag
   cfg.events["reset_base"].params["pose_range"] = {}
   cfg.scene.num_envs = num_envs
   cfg.seed = 0
+  if njmax is not None:
+    cfg.sim.njmax = njmax
   return ManagerBasedRlEnv(cfg, device="cpu")
 
 

@@ -11,6 +11,7 @@ from scipy.spatial.transform import Rotation
 
 from dreamwaq.robot import a1
 from dreamwaq.tasks import events, layout, rewards
+from dreamwaq.tasks.metrics import contact_budget_overflow
 from dreamwaq.tasks.observations import COMMAND_NAME, PUSH_EVENT
 
 from .envs import make_flat_env, zero_actions
@@ -122,6 +123,24 @@ def test_robot_stands_under_zero_actions_for_five_seconds():
     heights.append(env.scene["robot"].data.root_link_pos_w[:, 2].clone())
   settled = torch.stack(heights[50:])  # After the first second.
   assert settled.min() >= 0.27 and settled.max() <= 0.33, (settled.min(), settled.max())
+  assert not contact_budget_overflow(None, env)(env).any()  # the budget holds a stand
+  env.close()
+
+
+def test_a_contact_budget_overflow_is_reported():
+  """With 16 constraint rows per env, a stand fits (4 feet × 3 rows) and a robot
+  lying on its side does not: the metric flags that env only."""
+  env = make_flat_env(num_envs=2, njmax=16)
+  env.reset()
+  robot = env.scene["robot"]
+  state = torch.cat([robot.data.root_link_pose_w, torch.zeros(2, 6)], dim=-1)
+  x, y, z, w = Rotation.from_euler("xyz", (math.pi / 2, 0, 0)).as_quat()
+  state[1, 2] = env.scene.env_origins[1, 2] + 0.1
+  state[1, 3:7] = torch.tensor([w, x, y, z])
+  robot.write_root_state_to_sim(state)
+  for _ in range(20):  # physics only: the env would end the upside-down episode
+    env.sim.step()
+  assert contact_budget_overflow(None, env)(env).tolist() == [0.0, 1.0]
   env.close()
 
 

@@ -39,6 +39,14 @@ class EstimatorCfg:
   beta_max: float = 4.0
   num_learning_epochs: int = 5
   num_mini_batches: int = 4
+  decoder_detaches_velocity: bool = False
+  """CENet only: keep the reconstruction loss out of the velocity head."""
+
+  def network_kwargs(self) -> dict:
+    """Constructor arguments of the estimator network this config names."""
+    if self.name == "cenet":
+      return {"decoder_detaches_velocity": self.decoder_detaches_velocity}
+    return {}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from mjlab.envs.mdp import dr
 from mjlab.envs.mdp.actions import JointPositionActionCfg
 from mjlab.managers.curriculum_manager import CurriculumTermCfg
 from mjlab.managers.event_manager import EventTermCfg
+from mjlab.managers.metrics_manager import MetricsTermCfg
 from mjlab.managers.observation_manager import ObservationGroupCfg, ObservationTermCfg
 from mjlab.managers.reward_manager import RewardTermCfg
 from mjlab.managers.scene_entity_config import SceneEntityCfg
@@ -32,7 +33,7 @@ from mjlab.utils.noise import UniformNoiseCfg
 from mjlab.viewer import ViewerConfig
 
 from dreamwaq.robot import a1
-from dreamwaq.tasks import events, layout, observations, rewards
+from dreamwaq.tasks import events, layout, metrics, observations, rewards
 from dreamwaq.tasks.commands import DreamWaqVelocityCommandCfg
 from dreamwaq.tasks.curriculum import CURRICULUM_TERM, terrain_levels
 from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg
@@ -42,6 +43,13 @@ warnings.filterwarnings("ignore", message="dr.body_mass only randomizes mass")
 
 PHYSICS_DT = 0.005
 DECIMATION = 4
+CONTACTS_PER_ENV = 16
+"""MuJoCo Warp's contact budget, per env on average (all envs share one pool)."""
+CONSTRAINT_ROWS_PER_ENV = 128
+"""Constraint rows each env may use. Measured on the H100 at 4096 envs: robots on
+the training terrain use 1.6-3 contacts and at most 35 rows per env (elliptic cones
+give 3 rows per contact); the default budget (1024 rows) cost 14 % of the physics
+step (benchmarks/README.md). Overflow is logged as Metrics/contact_budget_overflow."""
 EPISODE_LENGTH_S = 20.0
 
 
@@ -345,7 +353,14 @@ def make_a1_env_cfg(
       elevation=-15.0,
       azimuth=135.0,
     ),
+    metrics={
+      "contact_budget_overflow": MetricsTermCfg(
+        func=metrics.contact_budget_overflow, reduce="max"
+      ),
+    },
     sim=SimulationCfg(
+      nconmax=CONTACTS_PER_ENV,
+      njmax=CONSTRAINT_ROWS_PER_ENV,
       mujoco=MujocoCfg(
         timestep=PHYSICS_DT, iterations=10, ls_iterations=20, cone="elliptic", impratio=10.0
       ),
