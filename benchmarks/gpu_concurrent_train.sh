@@ -4,12 +4,16 @@
 # Run on the GPU machine after `source /root/gpukit/env.sh`, from the repo root:
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
 # JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...]   (see train_variant.py)
+# SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
+# into /root/runs first (existing files are kept), so that training resumes there.
 set -uo pipefail
 export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
 root=/root/runs
+mkdir -p "$root"
+[ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
 iters=$1
 jobs_file=$2
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 while read -r name task rest; do
   [ -z "$name" ] && continue
   prev=$(ls -d "$root"/*/*_"$name" 2>/dev/null | sort | tail -1)
@@ -21,7 +25,7 @@ while read -r name task rest; do
     --log_root "$root" --run_name "$name" "${resume[@]}" > "$OUT/$name.log" 2>&1 &
 done < "$jobs_file"
 wait
-nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/gpu.txt"
+nvidia-smi --query-gpu=memory.used --format=csv,noheader
 while read -r name task rest; do
   [ -z "$name" ] && continue
   dirs=$(ls -d "$root"/*/*_"$name" | sort)

@@ -66,9 +66,6 @@ class CENet(nn.Module):
 
   The encoder's 35 outputs are three separate heads: v̂ (3), μ (16), log σ² (16).
   The decoder reconstructs the *next* observation from [v̂, z].
-  ``decoder_detaches_velocity`` stops the reconstruction loss from training the
-  velocity head through the decoder's v̂ input, so that v̂ answers to its own loss
-  only (v̂ is unconstrained by the KL term, unlike z).
   """
 
   output_dim = _V + _Z
@@ -78,12 +75,10 @@ class CENet(nn.Module):
     encoder_dims: tuple[int, ...] = (128, 64),
     decoder_dims: tuple[int, ...] = (64, 128, 48),
     activation: str = "elu",
-    decoder_detaches_velocity: bool = False,
   ) -> None:
     super().__init__()
     self.encoder = MLP(layout.HISTORY_DIM, _V + 2 * _Z, encoder_dims, activation)
     self.decoder = MLP(_V + _Z, layout.PROPRIO_DIM, decoder_dims, activation)
-    self.decoder_detaches_velocity = decoder_detaches_velocity
 
   def encode(
     self, history: torch.Tensor
@@ -100,8 +95,7 @@ class CENet(nn.Module):
   def loss(self, batch: TensorDict, beta: float) -> EstimatorLoss:
     """MSE(v̂, v) + MSE(ô_{t+1}, o_{t+1}) (masked at episode ends) + β·KL."""
     vel, mu, logvar = self.encode(batch["history"])
-    decoder_vel = vel.detach() if self.decoder_detaches_velocity else vel
-    recon = self.decoder(torch.cat([decoder_vel, reparameterize(mu, logvar)], dim=-1))
+    recon = self.decoder(torch.cat([vel, reparameterize(mu, logvar)], dim=-1))
     terms = {
       "velocity": F.mse_loss(vel, batch["velocity"]),
       "next_obs": masked_mse(recon, batch["next_obs"], batch["next_valid"]),
@@ -143,12 +137,12 @@ class NormalizedEstimator(nn.Module):
   network so checkpoints, multi-GPU broadcasts and exports carry them together.
   """
 
-  def __init__(self, name: str, **net_kwargs) -> None:
+  def __init__(self, name: str) -> None:
     super().__init__()
     if name not in ESTIMATORS:
       raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
     self.name = name
-    self.net = ESTIMATORS[name](**net_kwargs)
+    self.net = ESTIMATORS[name]()
     self.obs_normalizer = EmpiricalNormalization(layout.PROPRIO_DIM)
     self.velocity_normalizer = EmpiricalNormalization(layout.VEL_DIM)
 

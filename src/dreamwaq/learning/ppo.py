@@ -50,7 +50,7 @@ class DreamWaqPPO(PPO):
       return
     cfg = EstimatorCfg(**estimator)
     self.estimator_cfg = cfg
-    self.estimator = NormalizedEstimator(cfg.name, **cfg.network_kwargs()).to(self.device)
+    self.estimator = NormalizedEstimator(cfg.name).to(self.device)
     self.estimator_optimizer = torch.optim.Adam(
       self.estimator.net.parameters(), lr=cfg.learning_rate
     )
