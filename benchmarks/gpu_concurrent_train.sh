@@ -29,7 +29,7 @@ nvidia-smi --query-gpu=memory.used --format=csv,noheader
 while read -r name task rest; do
   [ -z "$name" ] && continue
   dirs=$(ls -d "$root"/*/*_"$name" | sort)
-  latest=$(ls "$(echo "$dirs" | tail -1)"/model_*.pt 2>/dev/null | sort -t_ -k2 -n | tail -1)
+  latest=$(ls -v "$(echo "$dirs" | tail -1)"/model_*.pt 2>/dev/null | tail -1)
   # Event files of every folder of the run, the newest checkpoint and its params.
   tar czf "$OUT/$name.tgz" -C "$root" $(for d in $dirs; do
     (cd "$root" && ls "${d#$root/}"/events.out.tfevents.* "${d#$root/}"/params/*.yaml 2>/dev/null); done) \

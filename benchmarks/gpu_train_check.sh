@@ -12,6 +12,6 @@ timeout "${TRAIN_TIMEOUT:-480}" python -m dreamwaq.cli.main train --task a1_waq 
 run=$(ls -d /tmp/logs/rough_a1_waq/*gpucheck | tail -1)
 python benchmarks/tb_summary.py "$run" Estimator Perf Train/mean_reward Curriculum/terrain_levels/mean Loss > "$OUT/summary.json"
 nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/gpu.txt"
-latest=$(ls "$run"/model_*.pt | sort -t_ -k2 -n | tail -1)
+latest=$(ls -v "$run"/model_*.pt | tail -1)
 cp "$latest" "$run/params/agent.yaml" "$OUT/" 2>/dev/null
 cp "$run"/events.out.tfevents.* "$OUT/" 2>/dev/null

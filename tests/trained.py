@@ -34,12 +34,17 @@ def _log_root() -> Path:
   return root
 
 
+def tiny_flags(task: str) -> list[str]:
+  """``dreamwaq train`` flags of ``tiny_run(task)`` but ``--log_root``: the same run,
+  bit for bit, where it is started again (as in tests/test_reliability.py)."""
+  return ["--task", task, "--headless", "--num_envs", "8", "--seed", "3",
+          "--max_iterations", str(ITERATIONS), "--device", "cpu"]  # fmt: skip
+
+
 @functools.cache
 def tiny_run(task: str) -> TinyRun:
   """``task`` trained for ``ITERATIONS`` iterations on 8 envs."""
-  argv = ["train", "--task", task, "--headless", "--num_envs", "8", "--seed", "3",
-          "--max_iterations", str(ITERATIONS), "--log_root", str(_log_root()),
-          "--device", "cpu"]  # fmt: skip
+  argv = ["train", *tiny_flags(task), "--log_root", str(_log_root())]
   session = train.start(build_parser().parse_args(argv))
   session.runner.learn(session.iterations, init_at_random_ep_len=True)
   checkpoint = session.log_dir / f"model_{ITERATIONS - 1}.pt"

@@ -1,12 +1,13 @@
-"""Offscreen rendering and video files, shared by ``play`` and ``sim2sim``.
+"""Offscreen rendering and video files, shared by ``play``, ``record`` and ``sim2sim``.
 
-Both render headless (Mesa's software EGL on a CPU machine), so both keep frames
+All render headless (Mesa's software EGL on a CPU machine), so all keep frames
 small and sparse and write them the same way.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,28 @@ def video_format(path: Path) -> VideoFormat:
   if suffix == ".mp4":
     return VideoFormat(25.0, 640, 480)
   raise ValueError(f"--video {path}: write a .gif or an .mp4")
+
+
+COMPACT_GIF = VideoFormat(10.0, 240, 180)
+"""For sets of GIFs (``record``): a few hundred KB for 8 s."""
+
+
+def side_by_side(
+  videos: Sequence[Sequence[np.ndarray]], labels: Sequence[str]
+) -> list[np.ndarray]:
+  """Equally long videos of equal frame size next to each other, left to right, each
+  frame labelled in its top-left corner."""
+  from PIL import Image, ImageDraw
+
+  frames = []
+  for row in zip(*videos, strict=True):
+    labelled = []
+    for frame, label in zip(row, labels, strict=True):
+      image = Image.fromarray(frame)
+      ImageDraw.Draw(image).text((4, 2), label, fill=(255, 255, 255))
+      labelled.append(np.asarray(image))
+    frames.append(np.concatenate(labelled, axis=1))
+  return frames
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:

@@ -3,15 +3,34 @@
 ``train --resume``, ``export`` and ``play`` find checkpoints here, the seed's way:
 the latest run and iteration unless named. A run folder copied from another machine
 works when put in the experiment folder, or when ``load_run`` is its path.
+
+A checkpoint carries a header (``infos["dreamwaq"]``): the checkpoint format, the
+dreamwaq version, the task and the run's settings. A checkpoint of another task or
+format is refused by name, before anything is built from it.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from dreamwaq import __version__
 
 CHECKPOINT = re.compile(r"model_(\d+)\.pt")
 """Complete checkpoints only: a temporary ``model_N.pt.tmp`` does not match."""
+
+CHECKPOINT_FORMAT = 1
+"""What a checkpoint holds; bump it when that changes so old files are refused, not
+misread. Format 1: rsl_rl's and the estimator's state, the terrain curriculum, the
+random generators, the step counters and this header."""
+HEADER = "dreamwaq"
+"""The header's key in a checkpoint's ``infos``."""
+HISTORY = Path("params") / "history.jsonl"
+"""One JSON line per start, resume and early stop of training, inherited on resume."""
 
 
 def iterations(run_dir: Path) -> list[int]:
@@ -19,28 +38,107 @@ def iterations(run_dir: Path) -> list[int]:
   return [int(m.group(1)) for f in run_dir.iterdir() if (m := CHECKPOINT.fullmatch(f.name))]
 
 
-def find_checkpoint(
-  experiment_dir: Path, load_run: str | None = None, iteration: int | None = None
-) -> Path:
-  """``model_<iteration>.pt`` of a run (latest run and iteration when not given)."""
+def checkpoints(experiment_dir: Path, load_run: str | None = None) -> list[Path]:
+  """Complete checkpoints, newest first: of ``load_run``, or of every run (latest run
+  first), so a damaged newest file can fall back to the one before it."""
   if load_run is None:
     if not experiment_dir.is_dir():
       raise FileNotFoundError(f"no runs in {experiment_dir}")
-    runs = sorted(d for d in experiment_dir.iterdir() if d.is_dir() and iterations(d))
+    runs = sorted(
+      (d for d in experiment_dir.iterdir() if d.is_dir() and iterations(d)), reverse=True
+    )
     if not runs:
       raise FileNotFoundError(f"no checkpoints in {experiment_dir}")
-    run_dir = runs[-1]
   else:
     run_dir = experiment_dir / load_run  # An absolute path is taken as it is.
     if not run_dir.is_dir():
       raise FileNotFoundError(f"no run {load_run!r} in {experiment_dir}")
-  saved = iterations(run_dir)
-  if not saved:
-    raise FileNotFoundError(f"no checkpoints in {run_dir}")
+    if not iterations(run_dir):
+      raise FileNotFoundError(f"no checkpoints in {run_dir}")
+    runs = [run_dir]
+  return [run / f"model_{i}.pt" for run in runs for i in sorted(iterations(run))[::-1]]
+
+
+def find_checkpoint(
+  experiment_dir: Path, load_run: str | None = None, iteration: int | None = None
+) -> Path:
+  """``model_<iteration>.pt`` of a run (latest run and iteration when not given)."""
+  latest = checkpoints(experiment_dir, load_run)[0]
   if iteration is None:
-    iteration = max(saved)
-  elif iteration not in saved:
+    return latest
+  saved = iterations(latest.parent)
+  if iteration not in saved:
     raise FileNotFoundError(
-      f"no model_{iteration}.pt in {run_dir} (saved: {sorted(saved)})"
+      f"no model_{iteration}.pt in {latest.parent} (saved: {sorted(saved)})"
     )
-  return run_dir / f"model_{iteration}.pt"
+  return latest.parent / f"model_{iteration}.pt"
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+  """A checkpoint's contents on the CPU; a missing, damaged or foreign file is an
+  error naming it."""
+  import torch
+
+  if not Path(path).is_file():
+    raise FileNotFoundError(f"no checkpoint at {path}")
+  try:
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+  except Exception as e:  # noqa: BLE001 (torch/pickle/zip errors of a damaged file)
+    # The first sentence: torch adds a paragraph of advice to a damaged zip's error.
+    reason = str(e).strip().splitlines()[0].split(". ")[0] if str(e).strip() else ""
+    raise ValueError(
+      f"{path} is not a readable checkpoint ({reason or type(e).__name__})"
+    ) from None
+  if not isinstance(saved, dict) or "actor_state_dict" not in saved:
+    raise ValueError(f"{path} is not a dreamwaq checkpoint (no actor_state_dict)")
+  return saved
+
+
+def checkpoint_header(
+  task: str, num_envs: int, seed: int, until: int, agent: dict[str, Any]
+) -> dict[str, Any]:
+  """What a checkpoint records to be resumed the same way: the run's task, env count,
+  seed, the iteration count it trains to (``until``) and the runner config."""
+  return {
+    "format": CHECKPOINT_FORMAT,
+    "version": __version__,
+    "task": task,
+    "num_envs": num_envs,
+    "seed": seed,
+    "until": until,
+    "agent": agent,
+  }
+
+
+def check_checkpoint(saved: dict[str, Any], path: Path, task: str) -> dict[str, Any]:
+  """The header of ``saved`` when it is a ``task`` checkpoint of this format."""
+  header = (saved.get("infos") or {}).get(HEADER)
+  if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
+    written = (
+      f"format {header.get('format')} (dreamwaq {header.get('version')})"
+      if isinstance(header, dict)
+      else "no format (an earlier dreamwaq)"
+    )
+    raise ValueError(
+      f"{path} has checkpoint {written}; dreamwaq {__version__} reads format "
+      f"{CHECKPOINT_FORMAT}: retrain, or use the dreamwaq that wrote it"
+    )
+  if header["task"] != task:
+    raise ValueError(f"{path} is an {header['task']} checkpoint, not {task}")
+  return header
+
+
+def append_history(run_dir: Path, event: str, **fields: Any) -> None:
+  """Add one event (time-stamped) to the run's ``params/history.jsonl``."""
+  path = run_dir / HISTORY
+  path.parent.mkdir(parents=True, exist_ok=True)
+  record = {"event": event, "time": datetime.now().isoformat(timespec="seconds")} | fields
+  with path.open("a") as f:
+    f.write(json.dumps(record, default=str) + "\n")
+
+
+def inherit_history(parent_run: Path, run_dir: Path) -> None:
+  """A resumed run's history starts with the history of the run it resumes."""
+  if (parent_run / HISTORY).is_file():
+    (run_dir / HISTORY).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(parent_run / HISTORY, run_dir / HISTORY)

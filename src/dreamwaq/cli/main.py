@@ -13,7 +13,9 @@ import os
 import sys
 import warnings
 
-COMMANDS = ("list", "terrain", "train", "export", "play", "sim2sim", "bench")
+COMMANDS = (
+  "list", "terrain", "train", "export", "play", "sim2sim", "bench", "eval", "compare", "record",
+)  # fmt: skip
 """Command modules under ``dreamwaq.cli`` (``list`` lives in ``list_tasks``)."""
 _MODULES = {"list": "list_tasks"}
 

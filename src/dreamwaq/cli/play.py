@@ -41,15 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-  import torch
-  from mjlab.envs import ManagerBasedRlEnv
-  from mjlab.rl import RslRlVecEnvWrapper
-
-  from dreamwaq.export.deployed import load_deployment, outputs
+  from dreamwaq.export.deployed import load_deployment
   from dreamwaq.play.plots import plot_trace
-  from dreamwaq.play.scene import PlayScene, play_env_cfg, policy_inputs
-  from dreamwaq.play.trace import Trace
-  from dreamwaq.rendering import offscreen_gl, video_format, write_video
+  from dreamwaq.play.scene import PlayScene, play_env_cfg
+  from dreamwaq.play.session import open_env, play, policy_actor
+  from dreamwaq.rendering import video_format, write_video
   from dreamwaq.tasks.registry import get_task
 
   task = get_task(args.task)
@@ -59,49 +55,40 @@ def run(args: argparse.Namespace) -> int:
   video = video_format(args.video) if args.video else None
   checkpoint = checkpoint_path(args)
   policy = load_deployment(task, checkpoint)
-  device = _device(args.device)
+  device = resolve_device(args.device)
   fixed = tuple(args.fixed_command) if args.fixed_command else None
   scene = PlayScene(args.num_envs, args.terrain, args.level, fixed, args.follow)
   cfg = play_env_cfg(task, scene, video)
   cfg.seed = args.seed
   if video is not None:
-    try:
-      offscreen_gl()
-    except RuntimeError as e:
-      raise UserError(str(e)) from None
-  env = ManagerBasedRlEnv(cfg, device=device, render_mode="rgb_array" if video else None)
-  vec = RslRlVecEnvWrapper(env)
-  policy.to(device)
+    require_offscreen_gl()
+  vec = open_env(cfg, device, render=video is not None)
+  act = policy_actor(task, policy, device)
   print(f"[dreamwaq play] {task.name} from {checkpoint} on {device}")
-
-  @torch.inference_mode()
-  def act(obs) -> tuple[torch.Tensor, ...]:
-    return outputs(policy, policy_inputs(task, obs))
-
   if viewer is not None:
     viewer(vec, lambda obs: act(obs)[0]).run()
-    env.close()
+    vec.close()
     return 0
-  trace = Trace(dt=env.step_dt)
-  frames = []
-  every = video.frame_every(env.step_dt) if video else 0
-  obs, _ = vec.reset()
-  for step in range(args.steps):
-    actions, *estimate = act(obs)
-    trace.record(env, actions, estimate[0] if estimate else None)
-    obs, _, dones, _ = vec.step(actions)
-    trace.mark_reset(dones)
-    if video and step % every == 0:
-      frames.append(env.render())
-  env.close()
-  for line in trace.summary():
+  playback = play(vec, act, args.steps, video)
+  vec.close()
+  for line in playback.trace.summary():
     print(f"  {line}")
   if video:
-    print(f"wrote {write_video(args.video, frames, video.fps)}")
+    print(f"wrote {write_video(args.video, playback.frames, video.fps)}")
   if args.plot:
     title = f"{task.name}, {checkpoint.parent.name}/{checkpoint.name}, robot 0"
-    print(f"wrote {plot_trace(trace, args.plot, title)}")
+    print(f"wrote {plot_trace(playback.trace, args.plot, title)}")
   return 0
+
+
+def require_offscreen_gl() -> None:
+  """Offscreen rendering, or a one-line error saying what to install."""
+  from dreamwaq.rendering import offscreen_gl
+
+  try:
+    offscreen_gl()
+  except RuntimeError as e:
+    raise UserError(str(e)) from None
 
 
 def _viewer(choice: str):
@@ -124,7 +111,8 @@ def _viewer(choice: str):
   return ViserPlayViewer
 
 
-def _device(requested: str | None) -> str:
+def resolve_device(requested: str | None) -> str:
+  """``--device``: the first GPU when there is one, else the CPU."""
   import torch
 
   if requested is None:

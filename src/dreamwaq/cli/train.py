@@ -1,28 +1,47 @@
 """``dreamwaq train``: train a task's policy (and estimator) with PPO.
 
 User mistakes raise ValueError / FileNotFoundError, which ``dreamwaq`` prints as
-one line (exit 2).
+one line (exit 2), before the env is built. A run that stops early (SIGINT or
+SIGTERM: after saving the iteration in progress once it is done; a NaN/Inf or a
+checkpoint that cannot be written: keeping the last good checkpoint) prints one
+line and exits 128 + the signal, or 1.
 
 Runs land in ``<log_root>/<experiment>/<YYYY-MM-DD_HH-MM-SS>[_<run_name>]/``
-with ``model_<N>.pt`` checkpoints, TensorBoard events and ``params/`` beside.
+with ``model_<N>.pt`` checkpoints, TensorBoard events and ``params/`` beside
+(``history.jsonl``: each start, resume and early stop of the run and its parents).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dreamwaq.runs import find_checkpoint
+from dreamwaq.runs import (
+  append_history,
+  check_checkpoint,
+  checkpoints,
+  find_checkpoint,
+  read_checkpoint,
+)
 
 if TYPE_CHECKING:
   from mjlab.rl import RslRlVecEnvWrapper
 
   from dreamwaq.learning.runner import DreamWaqRunner
+
+NUM_ENVS = 4096
+MIN_FREE_MB = 256
+"""Free space a run needs to start: about a full run's checkpoints at 4096 envs."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +52,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     action="store_true",
     help="accepted as in legged_gym; training never opens a viewer",
   )
-  p.add_argument("--num_envs", type=int, default=4096)
-  p.add_argument("--max_iterations", type=int, help="iterations to run (default: 1500)")
-  p.add_argument("--seed", type=int, help="default: 42 (plus the rank on several GPUs)")
+  p.add_argument(
+    "--num_envs", type=int, help=f"default: {NUM_ENVS}, or the resumed checkpoint's"
+  )
+  p.add_argument(
+    "--max_iterations",
+    type=int,
+    help="iterations to run (default: 1500; resuming: what the resumed run had left)",
+  )
+  p.add_argument(
+    "--seed",
+    type=int,
+    help="default: 42, or the resumed checkpoint's (plus the rank on several GPUs)",
+  )
   p.add_argument(
     "--device", help="default: cuda:0 when there is a GPU, else cpu (tests only)"
   )
@@ -43,13 +72,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     "--resume", action="store_true", help="continue a run of the same experiment"
   )
   p.add_argument("--load_run", help="run folder to resume (default: the latest)")
-  p.add_argument("--checkpoint", type=int, help="iteration to resume (default: the latest)")
+  p.add_argument(
+    "--checkpoint",
+    type=int,
+    help="iteration to resume (default: the latest readable one)",
+  )
   p.add_argument("--run_name", default="", help="suffix of the run folder")
   p.add_argument(
     "--experiment_name", help="log folder (default: the task's, e.g. rough_a1_waq)"
   )
   p.add_argument("--logger", choices=("tensorboard", "wandb"), default="tensorboard")
   p.add_argument("--log_root", default="logs")
+  p.add_argument(
+    "--nan_guard",
+    action="store_true",
+    help="mjlab's NaN guard: when the physics turns NaN/Inf, dump the simulator's "
+    "last states to <run>/nan_dumps (checks every physics step: slower)",
+  )
   p.set_defaults(run=run)
 
 
@@ -63,16 +102,41 @@ class TrainSession:
   iterations: int
 
 
+@dataclass(frozen=True)
+class ResumePoint:
+  """A checked checkpoint to resume: its file, header and saved iteration."""
+
+  path: Path
+  header: dict[str, Any]
+  iteration: int
+
+  @property
+  def remaining(self) -> int:
+    """Iterations the resumed run had left to reach its planned count."""
+    return self.header["until"] - (self.iteration + 1)
+
+
 def run(args: argparse.Namespace) -> int:
+  from dreamwaq.learning.runner import TrainingStopped
+
   session = start(args)
-  session.runner.learn(session.iterations, init_at_random_ep_len=True)
-  session.env.close()
+  try:
+    with _stop_on_signals(session.runner):
+      session.runner.learn(session.iterations, init_at_random_ep_len=True)
+  except TrainingStopped as e:
+    _record_end(session, "stopped", exit_code=e.exit_code, reason=str(e))
+    print(f"dreamwaq train: {e}", file=sys.stderr)
+    return e.exit_code
+  finally:
+    session.env.close()
+  _record_end(session, "done", exit_code=0)
   print(f"[dreamwaq train] done: {session.log_dir}")
   return 0
 
 
 def start(args: argparse.Namespace) -> TrainSession:
-  """Validate the arguments, build the env and runner, load a checkpoint to resume."""
+  """Validate the arguments, the checkpoint to resume and the log folder; then build
+  the env and runner and load the checkpoint."""
   from dreamwaq.learning.config import runner_cfg
   from dreamwaq.tasks.registry import get_task
 
@@ -81,57 +145,210 @@ def start(args: argparse.Namespace) -> TrainSession:
     value = getattr(args, flag)
     if value is not None and value <= 0:
       raise ValueError(f"--{flag} must be positive, got {value}")
-  rank = int(os.environ.get("RANK", "0"))
+  rank = _rank()
   agent = runner_cfg(task)
-  agent.seed = (agent.seed if args.seed is None else args.seed) + rank
-  agent.max_iterations = args.max_iterations or agent.max_iterations
   agent.experiment_name = args.experiment_name or agent.experiment_name
   agent.run_name = args.run_name
   agent.logger = args.logger
   experiment_dir = Path(args.log_root) / agent.experiment_name
-  resume = None
-  if args.resume:
-    resume = _checkpoint(experiment_dir, args.load_run, args.checkpoint)
+  resume = _resume_point(experiment_dir, args, task.name) if args.resume else None
+  num_envs = _num_envs(args.num_envs, resume)
+  seed = agent.seed if resume is None else resume.header["seed"]
+  seed = seed if args.seed is None else args.seed
+  agent.seed = seed + rank
+  agent.max_iterations = args.max_iterations or (
+    _remaining(resume) if resume else agent.max_iterations
+  )
+  if resume is not None:
     agent.resume, agent.load_run, agent.load_checkpoint = (
       True,
-      resume.parent.name,
-      resume.name,
+      resume.path.parent.name,
+      resume.path.name,
     )
+  _check_log_root(experiment_dir)
   device = _device(args.device)
   stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
   log_dir = experiment_dir / (f"{stamp}_{args.run_name}" if args.run_name else stamp)
 
   from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
+  from mjlab.utils.nan_guard import NanGuardCfg
   from mjlab.utils.os import dump_yaml
 
   from dreamwaq.learning.runner import DreamWaqRunner
+  from dreamwaq.runs import checkpoint_header, inherit_history
 
   env_cfg = task.env_cfg()
-  env_cfg.scene.num_envs = args.num_envs
+  env_cfg.scene.num_envs = num_envs
   env_cfg.seed = agent.seed
+  if args.nan_guard:
+    env_cfg.sim.nan_guard = NanGuardCfg(enabled=True, output_dir=str(log_dir / "nan_dumps"))
   env = RslRlVecEnvWrapper(ManagerBasedRlEnv(env_cfg, device=device))
-  if rank == 0:
-    dump_yaml(log_dir / "params" / "env.yaml", asdict(env_cfg))
-    dump_yaml(log_dir / "params" / "agent.yaml", asdict(agent))
-    dump_yaml(
-      log_dir / "params" / "train.yaml",
-      {"task": task.name, "num_envs": args.num_envs, "device": device, "argv": sys.argv},
-    )
+  first = resume.iteration + 1 if resume else 0
+  header = checkpoint_header(
+    task.name, num_envs, seed, first + agent.max_iterations, asdict(agent)
+  )
   train_cfg = asdict(agent)
   if args.logger == "wandb":  # rsl_rl's current form; the plain string is deprecated.
     train_cfg["logger"] = {
       "class_name": "WandbLogWriter",
       "project_name": agent.wandb_project,
     }
-  runner = DreamWaqRunner(env, train_cfg, str(log_dir), device)
+  runner = DreamWaqRunner(env, train_cfg, str(log_dir), device, header=header)
   runner.add_git_repo_to_log(__file__)
   if resume is not None:
-    runner.load(str(resume), map_location=device)
+    try:
+      runner.load(str(resume.path), map_location=device)
+    except (KeyError, RuntimeError) as e:  # A header that lies about the contents.
+      reason = str(e).strip().splitlines()[0]
+      raise ValueError(f"{resume.path} does not fit {task.name} ({reason})") from None
     print(
-      f"[dreamwaq train] resumed {resume} at iteration {runner.current_learning_iteration}"
+      f"[dreamwaq train] resumed {resume.path} at iteration "
+      f"{runner.current_learning_iteration}"
+    )
+  if rank == 0:
+    dump_yaml(log_dir / "params" / "env.yaml", asdict(env_cfg))
+    dump_yaml(log_dir / "params" / "agent.yaml", asdict(agent))
+    dump_yaml(
+      log_dir / "params" / "train.yaml",
+      {"task": task.name, "num_envs": num_envs, "device": device, "argv": sys.argv},
+    )
+    if resume is not None:
+      inherit_history(resume.path.parent, log_dir)
+    append_history(
+      log_dir,
+      "resume" if resume else "start",
+      argv=sys.argv,
+      args={k: v for k, v in vars(args).items() if k not in ("run", "command")},
+      host=os.uname().nodename,
+      pid=os.getpid(),
+      resumed_from=resume.path if resume else None,
+      iteration=first,
+      iterations=agent.max_iterations,
     )
   return TrainSession(runner, env, log_dir, agent.max_iterations)
+
+
+def _resume_point(experiment_dir: Path, args: argparse.Namespace, task: str) -> ResumePoint:
+  """The checkpoint to resume, read and checked before the env is built: the one
+  named, or the newest readable one (a damaged newer file is reported and skipped)."""
+  named = args.checkpoint is not None
+  if named:
+    candidates = [_checkpoint(experiment_dir, args.load_run, args.checkpoint)]
+  else:
+    try:
+      candidates = checkpoints(experiment_dir, args.load_run)
+    except FileNotFoundError as e:
+      raise FileNotFoundError(f"nothing to resume: {e}") from None
+  damaged: list[str] = []
+  for path in candidates:
+    try:
+      saved = read_checkpoint(path)
+    except ValueError as e:
+      if named:
+        raise
+      damaged.append(str(e))
+      continue
+    for problem in damaged:
+      print(f"[dreamwaq train] warning: skipping {problem}", file=sys.stderr)
+    return ResumePoint(path, check_checkpoint(saved, path, task), saved["iter"])
+  raise ValueError(
+    f"nothing to resume: none of {len(damaged)} checkpoints is readable; {damaged[0]}"
+  )
+
+
+def _checkpoint(experiment_dir: Path, load_run: str | None, iteration: int | None) -> Path:
+  """The checkpoint to resume (latest run and iteration when not given)."""
+  try:
+    return find_checkpoint(experiment_dir, load_run, iteration)
+  except FileNotFoundError as e:
+    raise FileNotFoundError(f"nothing to resume: {e}") from None
+
+
+def _num_envs(requested: int | None, resume: ResumePoint | None) -> int:
+  """The env count; a resumed run keeps its own (its curriculum and AdaBoot are per env)."""
+  if resume is None:
+    return requested or NUM_ENVS
+  saved = resume.header["num_envs"]
+  if requested is not None and requested != saved:
+    raise ValueError(
+      f"{resume.path} was trained with {saved} envs, not {requested}: "
+      f"resume with --num_envs {saved} or without --num_envs"
+    )
+  return saved
+
+
+def _remaining(resume: ResumePoint) -> int:
+  """What the resumed run had left; none left is an error, not an empty run."""
+  if resume.remaining <= 0:
+    raise ValueError(
+      f"{resume.path} is the last iteration ({resume.iteration}) its run planned: "
+      "pass --max_iterations N to train N more"
+    )
+  return resume.remaining
+
+
+def _check_log_root(experiment_dir: Path) -> None:
+  """Fail now, not after building the env, when the run cannot be written: a full
+  disk or a read-only folder (a disk that fills up later stops training at a save)."""
+  existing = next(p for p in (experiment_dir, *experiment_dir.parents) if p.exists())
+  free_mb = shutil.disk_usage(existing).free // 2**20
+  if free_mb < MIN_FREE_MB:
+    raise ValueError(
+      f"--log_root: {experiment_dir} has {free_mb} MB free; a run needs at least "
+      f"{MIN_FREE_MB} MB for its checkpoints and logs"
+    )
+  try:
+    experiment_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=experiment_dir):
+      pass
+  except OSError as e:
+    raise ValueError(
+      f"--log_root: cannot write to {experiment_dir} ({e.strerror or e})"
+    ) from None
+
+
+@contextlib.contextmanager
+def _stop_on_signals(runner: DreamWaqRunner) -> Iterator[None]:
+  """SIGINT and SIGTERM ask the runner to save and stop once the current iteration is
+  done (a half-done iteration is not a state to save); a second signal acts at once,
+  as before (the last checkpoint on disk is complete either way)."""
+  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+  def request_stop(signum: int, frame: object) -> None:
+    runner.stop_signal = signum
+    for s, handler in previous.items():
+      signal.signal(s, handler)
+    print(
+      f"[dreamwaq train] {signal.Signals(signum).name}: saving and stopping after this "
+      "iteration (send it again to quit without saving)",
+      file=sys.stderr,
+    )
+
+  for s in previous:
+    signal.signal(s, request_stop)
+  try:
+    yield
+  finally:
+    for s, handler in previous.items():
+      signal.signal(s, handler)
+
+
+def _record_end(session: TrainSession, event: str, **fields: Any) -> None:
+  """Close the run's history with how it ended (a SIGKILL leaves no such line)."""
+  if _rank() == 0:
+    append_history(
+      session.log_dir,
+      event,
+      iteration=session.runner.current_learning_iteration,
+      checkpoint=session.runner.last_checkpoint,
+      **fields,
+    )
+
+
+def _rank() -> int:
+  """This process's rank (0 without torchrun); rank 0 writes the run folder."""
+  return int(os.environ.get("RANK", "0"))
 
 
 def _device(requested: str | None) -> str:
@@ -147,11 +364,3 @@ def _device(requested: str | None) -> str:
   if requested == "cpu":
     print("[dreamwaq train] warning: training on CPU is for tests only", file=sys.stderr)
   return requested
-
-
-def _checkpoint(experiment_dir: Path, load_run: str | None, iteration: int | None) -> Path:
-  """The checkpoint to resume (latest run and iteration when not given)."""
-  try:
-    return find_checkpoint(experiment_dir, load_run, iteration)
-  except FileNotFoundError as e:
-    raise FileNotFoundError(f"nothing to resume: {e}") from None

@@ -10,7 +10,6 @@ Deterministic: mean action, z = μ; every running statistic is folded in.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
 from rsl_rl.models import MLPModel
@@ -22,6 +21,7 @@ from dreamwaq.learning.config import runner_cfg
 from dreamwaq.learning.estimators import NormalizedEstimator
 from dreamwaq.learning.policy import inference_policy
 from dreamwaq.robot import a1
+from dreamwaq.runs import check_checkpoint, read_checkpoint
 from dreamwaq.tasks.registry import TASKS, TaskSpec
 
 _ACTOR_WEIGHT = "mlp.0.weight"
@@ -31,15 +31,16 @@ _ACTOR_WEIGHT = "mlp.0.weight"
 def load_deployment(task: TaskSpec, checkpoint: Path) -> nn.Module:
   """The deterministic policy of ``checkpoint`` (a ``model_N.pt`` of ``task``), on CPU.
 
-  A file that is not a checkpoint, or one of another task, is a ValueError naming
-  the problem.
+  A file that is not a checkpoint, one of another task or of another checkpoint
+  format is a ValueError naming the problem.
   """
-  saved = _read(checkpoint)
+  saved = read_checkpoint(checkpoint)
   actor_state = saved["actor_state_dict"]
   trained = _trained_task(actor_state)
   if trained != task.name:
     what = f"an {trained} checkpoint" if trained else "a checkpoint of no known task"
     raise ValueError(f"{checkpoint} is {what}, not {task.name}")
+  check_checkpoint(saved, checkpoint, task.name)
   actor = _actor(task)
   estimator = NormalizedEstimator(task.estimator) if task.estimator else None
   try:
@@ -64,19 +65,6 @@ def outputs(
   """The module's outputs as a tuple in the contract's order (one or two tensors)."""
   out = module(*inputs)
   return out if isinstance(out, tuple) else (out,)
-
-
-def _read(checkpoint: Path) -> dict[str, Any]:
-  if not Path(checkpoint).is_file():
-    raise FileNotFoundError(f"no checkpoint at {checkpoint}")
-  try:
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
-  except Exception as e:  # noqa: BLE001 (torch/pickle/zip errors of a damaged file)
-    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    raise ValueError(f"{checkpoint} is not a readable checkpoint ({reason})") from None
-  if not isinstance(saved, dict) or "actor_state_dict" not in saved:
-    raise ValueError(f"{checkpoint} is not a dreamwaq checkpoint (no actor_state_dict)")
-  return saved
 
 
 def _trained_task(actor_state: dict[str, torch.Tensor]) -> str | None:

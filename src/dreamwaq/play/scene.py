@@ -49,7 +49,7 @@ def play_env_cfg(
     cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.scene.num_envs = scene.num_envs
   if scene.command is not None:
-    _fix_command(cfg, task, scene.command)
+    fix_command(cfg, task, scene.command)
   viewer = cfg.viewer
   viewer.distance, viewer.elevation = (1.2, -10.0) if scene.follow else (3.0, -20.0)
   viewer.max_extra_envs = 0 if scene.follow else min(scene.num_envs - 1, 4)
@@ -81,17 +81,25 @@ def _settings(scene: PlayScene) -> A1EnvSettings:
   if scene.level is not None:
     if scene.terrain == "flat":
       raise ValueError("--level needs a terrain type (flat ground has no levels)")
-    if not 0 <= scene.level < train.terrain_rows:
-      last = train.terrain_rows - 1
-      raise ValueError(f"--level {scene.level}: choose a row from 0 to {last}")
-    low, high = train.difficulty_range
-    difficulty = low + (high - low) * scene.level / (train.terrain_rows - 1)
+    difficulty = level_difficulty(scene.level)
     settings.terrain_rows, settings.difficulty_range = 1, (difficulty, difficulty)
   return settings
 
 
-def _fix_command(cfg: ManagerBasedRlEnvCfg, task: TaskSpec, command: Command) -> None:
-  """Every resample draws this command, small ones included."""
+def level_difficulty(level: int) -> float:
+  """The difficulty of row ``level`` of the training grid (mjlab's curriculum
+  generator spreads the difficulty range linearly over the rows)."""
+  train = A1EnvSettings()
+  if not 0 <= level < train.terrain_rows:
+    last = train.terrain_rows - 1
+    raise ValueError(f"terrain row {level}: choose a row from 0 to {last}")
+  low, high = train.difficulty_range
+  return low + (high - low) * level / (train.terrain_rows - 1)
+
+
+def fix_command(cfg: ManagerBasedRlEnvCfg, task: TaskSpec, command: Command) -> None:
+  """Every resample draws this command, small ones included; ValueError outside the
+  trained ranges."""
   term = cfg.commands[COMMAND_NAME]
   ranges = io.policy_contract(task)["command_ranges"]
   for (name, (low, high)), value in zip(ranges.items(), command, strict=True):

@@ -1,0 +1,86 @@
+"""The evaluation terrain: the task's play env on a grid of the chosen terrain types
+(one column each) and difficulty rows (those of the training grid), every robot
+held on its own tile (play envs have no curriculum)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
+
+from dreamwaq.export.sim2sim import Command
+from dreamwaq.play.scene import fix_command, level_difficulty
+from dreamwaq.tasks.env_cfg import A1EnvSettings
+from dreamwaq.tasks.registry import TaskSpec
+from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg, terrain_type_of
+
+
+@dataclass(frozen=True)
+class RowParameter:
+  """What makes a row of a terrain type hard: slope, stair or obstacle height."""
+
+  name: str
+  value: float
+  unit: str
+
+
+def row_parameter(terrain: str, row: int) -> RowParameter:
+  """The terrain generator's parameter at ``row`` of the training grid, read from
+  the sub-terrain config (mjlab interpolates each range linearly in difficulty)."""
+  (sub,) = dreamwaq_terrain_cfg((terrain,), num_rows=1, num_cols=1).sub_terrains.values()
+  d = level_difficulty(row)
+
+  def at(low_high: tuple[float, float]) -> float:
+    return low_high[0] + d * (low_high[1] - low_high[0])
+
+  if hasattr(sub, "slope_range"):
+    return RowParameter("slope", math.degrees(math.atan(at(sub.slope_range))), "°")
+  if hasattr(sub, "step_height_range"):
+    return RowParameter("step height", 100.0 * at(sub.step_height_range), "cm")
+  if hasattr(sub, "obstacle_height_range"):
+    return RowParameter("obstacle height", 100.0 * at(sub.obstacle_height_range), "cm")
+  raise ValueError(f"no difficulty parameter known for {type(sub).__name__}")
+
+
+def grid_env_cfg(
+  task: TaskSpec,
+  terrains: Sequence[str],
+  rows: Sequence[int],
+  num_envs: int,
+  seed: int,
+  command: Command | None = None,
+) -> ManagerBasedRlEnvCfg:
+  """The play env on rows min(rows)…max(rows) of the training grid, one column per
+  terrain type, with fixed commands or (None) the training's random ones."""
+  low, high = min(rows), max(rows)
+  settings = A1EnvSettings(
+    terrain_types=tuple(terrains),
+    terrain_cols=len(terrains),
+    terrain_rows=high - low + 1,
+    difficulty_range=(level_difficulty(low), level_difficulty(high)),
+  )
+  cfg = task.env_cfg(settings, play=True)
+  cfg.scene.num_envs = num_envs
+  cfg.seed = seed
+  if command is not None:
+    fix_command(cfg, task, command)
+  return cfg
+
+
+def place_robots(
+  env: ManagerBasedRlEnv, tiles: Sequence[tuple[str, int]], first_row: int
+) -> None:
+  """Put robot i on the tile of terrain type ``tiles[i][0]`` and training row
+  ``tiles[i][1]`` (the env's grid starts at ``first_row``); it respawns there."""
+  terrain = env.scene.terrain
+  names = list(terrain.cfg.terrain_generator.sub_terrains)
+  column = {terrain_type_of(name): col for col, name in enumerate(names)}
+  device = terrain.terrain_levels.device
+  rows = torch.tensor([row - first_row for _, row in tiles], device=device)
+  cols = torch.tensor([column[kind] for kind, _ in tiles], device=device)
+  terrain.terrain_levels[:] = rows
+  terrain.terrain_types[:] = cols
+  terrain.env_origins[:] = terrain.terrain_origins[rows, cols]
