@@ -35,7 +35,8 @@ def main() -> None:
   infos = saved.get("infos") or {}
   if HEADER in infos:
     raise SystemExit(f"{args.checkpoint} already has a header")
-  agent = yaml.safe_load((args.checkpoint.parent / "params" / "agent.yaml").read_text())
+  # Written by this project (tuples and all), so the full loader is safe here.
+  agent = yaml.unsafe_load((args.checkpoint.parent / "params" / "agent.yaml").read_text())
   steps = agent["num_steps_per_env"] * args.num_envs * (saved["iter"] + 1)
   infos[HEADER] = checkpoint_header(args.task, args.num_envs, args.seed, args.until, agent)
   infos["counters"] = {"timesteps": steps, "time_s": 0.0}
