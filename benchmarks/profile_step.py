@@ -43,6 +43,15 @@ def _timer(totals: dict[str, float], name: str, fn: Callable) -> Callable:
   return timed
 
 
+def _ms_per_call(fn: Callable[[], None], calls: int) -> float:
+  torch.cuda.synchronize()
+  start = time.perf_counter()
+  for _ in range(calls):
+    fn()
+  torch.cuda.synchronize()
+  return (time.perf_counter() - start) / calls * 1e3
+
+
 def stage_breakdown(env: ManagerBasedRlEnv, steps: int) -> dict:
   """Milliseconds per env step of each stage, and of an unprofiled step."""
   actions = torch.zeros(env.num_envs, env.action_manager.total_action_dim, device=env.device)
@@ -51,14 +60,8 @@ def stage_breakdown(env: ManagerBasedRlEnv, steps: int) -> dict:
     actions.normal_(0.0, 0.5)
     env.step(actions)
 
-  for _ in range(20):
-    step()
-  torch.cuda.synchronize()
-  start = time.perf_counter()
-  for _ in range(steps):
-    step()
-  torch.cuda.synchronize()
-  plain_ms = (time.perf_counter() - start) / steps * 1e3
+  _ms_per_call(step, steps)  # Warm-up: the first resets and falls load more kernels.
+  plain_ms = _ms_per_call(step, steps)
 
   totals: dict[str, float] = defaultdict(float)
   patches = {
@@ -79,12 +82,7 @@ def stage_breakdown(env: ManagerBasedRlEnv, steps: int) -> dict:
       label = f"{type(obj).__name__}.{name}"
       setattr(obj, name, _timer(totals, label, original))
       originals.append((obj, name))
-  torch.cuda.synchronize()
-  start = time.perf_counter()
-  for _ in range(steps):
-    step()
-  torch.cuda.synchronize()
-  profiled_ms = (time.perf_counter() - start) / steps * 1e3
+  profiled_ms = _ms_per_call(step, steps)
   for obj, name in originals:
     delattr(obj, name)  # the instance attribute shadowed the class method
   stages = {k: v / steps * 1e3 for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}

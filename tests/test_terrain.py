@@ -7,7 +7,13 @@ from collections import Counter
 import numpy as np
 
 from dreamwaq.cli.main import main
-from dreamwaq.tasks.terrain import TERRAIN_TYPES, TILE_SIZE, column_types, terrain_type_of
+from dreamwaq.tasks.terrain import (
+  TERRAIN_TYPES,
+  TILE_SIZE,
+  column_types,
+  dreamwaq_terrain_cfg,
+  terrain_type_of,
+)
 from dreamwaq.tasks.terrain_map import compile_terrain, height_map
 
 
@@ -42,3 +48,12 @@ def test_terrain_command_writes_a_png(tmp_path):
   out = tmp_path / "grid.png"
   assert main(["terrain", "--out", str(out), "--rows", "2", "--cols", "5"]) == 0
   assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_larger_tiles_keep_the_obstacle_density():
+  """Evaluation tiles are 3 × 8 m; obstacles per m² stay those of training."""
+  (train,) = dreamwaq_terrain_cfg(("discrete",), 1, 1).sub_terrains.values()
+  cfg = dreamwaq_terrain_cfg(("discrete",), 1, 1, tile_size=3 * TILE_SIZE)
+  (evaluation,) = cfg.sub_terrains.values()
+  assert cfg.size == (24.0, 24.0)
+  assert evaluation.num_obstacles / 24.0**2 == train.num_obstacles / TILE_SIZE**2

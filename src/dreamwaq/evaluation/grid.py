@@ -1,6 +1,12 @@
 """The evaluation terrain: the task's play env on a grid of the chosen terrain types
 (one column each) and difficulty rows (those of the training grid), every robot
-held on its own tile (play envs have no curriculum)."""
+held on its own tile (play envs have no curriculum).
+
+The tiles are three times the training's 8 m: at the commands' speeds (up to 1.4 m/s)
+a robot crosses an 8 m tile in a few seconds, so over a 20 s episode it would be
+measured mostly on its neighbours (other rows and terrain types). Slopes, steps and
+obstacle heights and densities per row are the training's.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,10 @@ from dreamwaq.export.sim2sim import Command
 from dreamwaq.play.scene import fix_command, level_difficulty
 from dreamwaq.tasks.env_cfg import A1EnvSettings
 from dreamwaq.tasks.registry import TaskSpec
-from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg, terrain_type_of
+from dreamwaq.tasks.terrain import TILE_SIZE, dreamwaq_terrain_cfg, terrain_type_of
+
+EVAL_TILE_SIZE = 3 * TILE_SIZE
+"""Side of an evaluation tile (m)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ def grid_env_cfg(
     terrain_types=tuple(terrains),
     terrain_cols=len(terrains),
     terrain_rows=high - low + 1,
+    terrain_tile_size=EVAL_TILE_SIZE,
     difficulty_range=(level_difficulty(low), level_difficulty(high)),
   )
   cfg = task.env_cfg(settings, play=True)

@@ -36,7 +36,7 @@ from dreamwaq.robot import a1
 from dreamwaq.tasks import events, layout, metrics, observations, rewards
 from dreamwaq.tasks.commands import DreamWaqVelocityCommandCfg
 from dreamwaq.tasks.curriculum import CURRICULUM_TERM, terrain_levels
-from dreamwaq.tasks.terrain import dreamwaq_terrain_cfg
+from dreamwaq.tasks.terrain import TILE_SIZE, dreamwaq_terrain_cfg
 
 # A payload is a point mass at the trunk's centre of mass: mass alone is right.
 warnings.filterwarnings("ignore", message="dr.body_mass only randomizes mass")
@@ -84,6 +84,8 @@ class A1EnvSettings:
   difficulty_range: tuple[float, float] = (0.0, 1.0)
   terrain_rows: int = 10
   terrain_cols: int = 20
+  terrain_tile_size: float = TILE_SIZE
+  """Side of a tile (m); the curriculum's half-tile promotion distance follows it."""
   max_init_terrain_level: int = 5
   rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
 
@@ -292,7 +294,11 @@ def make_a1_env_cfg(
   """
   s = settings or A1EnvSettings()
   terrain = dreamwaq_terrain_cfg(
-    s.terrain_types, s.terrain_rows, s.terrain_cols, difficulty_range=s.difficulty_range
+    s.terrain_types,
+    s.terrain_rows,
+    s.terrain_cols,
+    difficulty_range=s.difficulty_range,
+    tile_size=s.terrain_tile_size,
   )
   cfg = ManagerBasedRlEnvCfg(
     scene=SceneCfg(

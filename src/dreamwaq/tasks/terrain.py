@@ -34,6 +34,7 @@ OBSTACLE_HEIGHT_RANGE = (0.05, 0.20)
 ROUGH_NOISE = 0.05
 """Half-width (m) of the uniform noise on rough slopes."""
 TILE_SIZE = 8.0
+OBSTACLES_PER_TILE = 20
 PLATFORM = 3.0
 
 
@@ -68,8 +69,9 @@ class HfRoughPyramidSlopedTerrainCfg(HfPyramidSlopedTerrainCfg):
     return out
 
 
-def _sub_terrain(kind: str, inverted: bool) -> SubTerrainCfg:
-  """One column's generator for a terrain type; ``inverted`` picks the pit form."""
+def _sub_terrain(kind: str, inverted: bool, tile_size: float) -> SubTerrainCfg:
+  """One column's generator for a terrain type; ``inverted`` picks the pit form.
+  Obstacles keep their density (20 per 8 m × 8 m tile) on tiles of another size."""
   slope = (0.0, math.tan(math.radians(MAX_SLOPE_DEG)))
   if kind == "smooth_slope":
     return HfPyramidSlopedTerrainCfg(
@@ -97,7 +99,7 @@ def _sub_terrain(kind: str, inverted: bool) -> SubTerrainCfg:
     return HfDiscreteObstaclesTerrainCfg(
       obstacle_width_range=(1.0, 2.0),
       obstacle_height_range=OBSTACLE_HEIGHT_RANGE,
-      num_obstacles=20,
+      num_obstacles=round(OBSTACLES_PER_TILE * (tile_size / TILE_SIZE) ** 2),
       platform_width=PLATFORM,
       border_width=0.25,
     )
@@ -125,8 +127,10 @@ def dreamwaq_terrain_cfg(
   num_cols: int = 20,
   difficulty_range: tuple[float, float] = (0.0, 1.0),
   seed: int | None = None,
+  tile_size: float = TILE_SIZE,
 ) -> TerrainGeneratorCfg:
-  """10 difficulty rows × 20 columns of 8 m tiles; difficulty grows with the row.
+  """10 difficulty rows × 20 columns of 8 m tiles (``tile_size``); difficulty grows
+  with the row.
 
   ``types`` restricts the grid to some terrain types (their shares renormalised);
   ``difficulty_range`` narrows the rows' difficulties (the last row is the hardest).
@@ -138,11 +142,11 @@ def dreamwaq_terrain_cfg(
   kinds = column_types(num_cols, types)
   sub_terrains: dict[str, SubTerrainCfg] = {}
   for col, kind in enumerate(kinds):
-    cfg = _sub_terrain(kind, inverted=kinds[:col].count(kind) % 2 == 1)
+    cfg = _sub_terrain(kind, inverted=kinds[:col].count(kind) % 2 == 1, tile_size=tile_size)
     cfg.proportion = 1.0 / num_cols
     sub_terrains[f"{kind}_{col}"] = cfg
   return TerrainGeneratorCfg(
-    size=(TILE_SIZE, TILE_SIZE),
+    size=(tile_size, tile_size),
     border_width=20.0,
     num_rows=num_rows,
     num_cols=num_cols,
