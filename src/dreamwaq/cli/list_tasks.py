@@ -1,4 +1,5 @@
-"""``dreamwaq list``: the tasks, their observation groups and network inputs."""
+"""``dreamwaq list``: the tasks, their observation groups and network inputs, and the
+pretrained policies shipped with the package."""
 
 from __future__ import annotations
 
@@ -22,4 +23,20 @@ def run(args: argparse.Namespace) -> int:
       f"{t.name:<10} {t.experiment:<16} {dims['actor']:>9} {dims.get('history', 0):>7} "
       f"{dims['critic']:>6} {t.policy_input:>9}  {t.description}"
     )
+  _print_pretrained()
   return 0
+
+
+def _print_pretrained() -> None:
+  """The shipped policies' folders: what ``train --resume --load_run`` fine-tunes."""
+  from dreamwaq import pretrained
+
+  shipped = pretrained.available()
+  print(
+    "\npretrained (play --task T --pretrained, sim2sim --pretrained T; fine-tune: "
+    "train --task T --resume --load_run FOLDER --max_iterations N):"
+  )
+  for task in shipped:
+    print(f"  {task:<10} {pretrained.folder(task)}")
+  if not shipped:
+    print("  none shipped yet")

@@ -18,6 +18,10 @@ VIEWERS = ("native", "viser")
 def add_parser(sub: argparse._SubParsersAction) -> None:
   p = sub.add_parser("play", help="run a trained policy: video, viewer, plots")
   add_checkpoint_args(p)
+  p.add_argument(
+    "--pretrained", action="store_true",
+    help="the checkpoint shipped with dreamwaq for --task (no --load_run, --checkpoint)",
+  )  # fmt: skip
   p.add_argument("--num_envs", type=int, default=16)
   p.add_argument("--terrain", choices=TERRAINS, help="default: the training mix")
   p.add_argument("--level", type=int, help="terrain row 0 (easiest) to 9 (hardest)")
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     raise UserError(f"--steps must be positive, got {args.steps}")
   viewer = _viewer(args.viewer) if args.viewer else None
   video = video_format(args.video) if args.video else None
-  checkpoint = checkpoint_path(args)
+  checkpoint = _pretrained(args) if args.pretrained else checkpoint_path(args)
   policy = load_deployment(task, checkpoint)
   device = resolve_device(args.device)
   fixed = tuple(args.fixed_command) if args.fixed_command else None
@@ -79,6 +83,17 @@ def run(args: argparse.Namespace) -> int:
     title = f"{task.name}, {checkpoint.parent.name}/{checkpoint.name}, robot 0"
     print(f"wrote {plot_trace(playback.trace, args.plot, title)}")
   return 0
+
+
+def _pretrained(args: argparse.Namespace) -> Path:
+  """The shipped checkpoint of ``--task``; a run named as well is a mistake."""
+  from dreamwaq import pretrained
+
+  if args.load_run is not None or args.checkpoint is not None:
+    raise UserError(
+      "--pretrained plays the shipped checkpoint: drop --load_run, --checkpoint"
+    )
+  return pretrained.checkpoint(args.task)
 
 
 def require_offscreen_gl() -> None:

@@ -1,5 +1,6 @@
-"""``dreamwaq sim2sim --policy <run>/exported/policy.onnx``: an exported policy in plain
-CPU MuJoCo (no Warp, no torch in the loop), driven only by the policy.json beside it."""
+"""``dreamwaq sim2sim --policy <run>/exported/policy.onnx`` (or ``--pretrained TASK``,
+the one shipped): an exported policy in plain CPU MuJoCo (no Warp, no torch in the
+loop), driven only by the policy.json beside it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   p = sub.add_parser(
     "sim2sim", help="run an exported policy in CPU MuJoCo and summarise it"
   )
-  p.add_argument("--policy", type=Path, required=True, help="exported policy.onnx")
+  source = p.add_mutually_exclusive_group(required=True)
+  source.add_argument("--policy", type=Path, help="exported policy.onnx")
+  source.add_argument(
+    "--pretrained", metavar="TASK", help="the policy shipped with dreamwaq for TASK"
+  )
   p.add_argument("--terrain", choices=TERRAINS, default="flat")
   p.add_argument("--difficulty", type=float, default=0.5, help="0 (easiest) to 1 (hardest)")
   cmd = p.add_mutually_exclusive_group()
@@ -38,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+  from dreamwaq import pretrained
   from dreamwaq.export import sim2sim
   from dreamwaq.export.onnx_policy import OnnxPolicy
 
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     raise UserError("--duration must be positive")
   if args.viewer and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
     raise UserError("--viewer needs a display; use --video out.gif on a headless machine")
-  policy = OnnxPolicy(args.policy)
+  policy = OnnxPolicy(args.policy or pretrained.policy(args.pretrained))
   contract = policy.contract
   fixed = tuple(args.fixed_command) if args.fixed_command else None
   commands = sim2sim.command_schedule(contract, fixed, args.schedule)

@@ -11,10 +11,13 @@ from typing import Any
 
 from dreamwaq.evaluation.curves import CURVE_TAGS, Curve, read_curves
 from dreamwaq.evaluation.plots import plot_bars, plot_curves
-from dreamwaq.evaluation.report import EVAL_JSON, compare_markdown, per_terrain_mean
+from dreamwaq.evaluation.report import (
+  EVAL_JSON,
+  compare_markdown,
+  headline_condition,
+  per_terrain_mean,
+)
 
-NOMINAL = "nominal"
-"""The condition the per-terrain bars show (the first evaluated one if absent)."""
 REPORT = "report.md"
 
 
@@ -30,10 +33,7 @@ class RunSummary:
 
   def condition(self) -> dict[str, Any] | None:
     """The evaluated condition the bars and the push table use."""
-    if self.evaluation is None:
-      return None
-    conditions = self.evaluation["conditions"]
-    return conditions.get(NOMINAL) or next(iter(conditions.values()))
+    return None if self.evaluation is None else headline_condition(self.evaluation)
 
 
 def resolve_run(name: str, log_root: Path) -> Path:

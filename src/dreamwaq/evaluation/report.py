@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 EVAL_JSON = "eval.json"
 EVAL_MD = "eval.md"
+NOMINAL = "nominal"
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,13 @@ def write_eval(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
   json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
   md_path.write_text(eval_markdown(results))
   return json_path, md_path
+
+
+def headline_condition(results: dict[str, Any]) -> dict[str, Any]:
+  """The condition a run's headline numbers come from (``compare``'s bars, a pretrained
+  policy's card): nominal, else the first evaluated."""
+  conditions = results["conditions"]
+  return conditions.get(NOMINAL) or next(iter(conditions.values()))
 
 
 def per_terrain_mean(condition: dict[str, Any], key: str) -> dict[str, float | None]:
