@@ -24,7 +24,8 @@ class UserError(Exception):
   """A problem with the user's input: printed as one line, exit code 2."""
 
 
-def _setup_environment() -> None:
+def setup_environment() -> None:
+  """Defaults every command (and every rank of ``train --gpus N``) runs with."""
   # mjlab sets MUJOCO_GL=egl on import; a headless machine without EGL needs
   # rendering off unless a command asks for it (video recording sets its own).
   os.environ.setdefault("MUJOCO_GL", "disable")
@@ -44,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-  _setup_environment()
-  args = build_parser().parse_args(argv)
+  setup_environment()
+  return run_command(build_parser().parse_args(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
+  """Run a parsed command: its exit code, a user's mistake as one line and exit 2."""
   try:
     return int(args.run(args) or 0)
   except (UserError, ValueError, FileNotFoundError) as e:

@@ -9,6 +9,9 @@ line and exits 128 + the signal, or 1.
 Runs land in ``<log_root>/<experiment>/<YYYY-MM-DD_HH-MM-SS>[_<run_name>]/``
 with ``model_<N>.pt`` checkpoints, TensorBoard events and ``params/`` beside
 (``history.jsonl``: each start, resume and early stop of the run and its parents).
+
+``--gpus N`` trains N ranks data-parallel (``dreamwaq.cli.multi_gpu``); rank 0
+alone writes the run folder, and each rank trains with seed + rank.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dreamwaq.cli import multi_gpu
 from dreamwaq.runs import (
   append_history,
   check_checkpoint,
@@ -37,7 +41,9 @@ from dreamwaq.runs import (
 if TYPE_CHECKING:
   from mjlab.rl import RslRlVecEnvWrapper
 
+  from dreamwaq.learning.config import DreamWaqRunnerCfg
   from dreamwaq.learning.runner import DreamWaqRunner
+  from dreamwaq.tasks.registry import TaskSpec
 
 NUM_ENVS = 4096
 MIN_FREE_MB = 256
@@ -68,6 +74,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   p.add_argument(
     "--device", help="default: cuda:0 when there is a GPU, else cpu (tests only)"
   )
+  p.add_argument(
+    "--gpus",
+    type=int,
+    help="train on this many GPUs of this machine, data-parallel, --num_envs each "
+    "(default: 1; under torchrun: its process count)",
+  )
+  # The run folder a `--gpus N` launcher chose, for its ranks (rank 0 writes it).
+  p.add_argument("--run_dir", help=argparse.SUPPRESS)
   p.add_argument(
     "--resume", action="store_true", help="continue a run of the same experiment"
   )
@@ -103,6 +117,21 @@ class TrainSession:
 
 
 @dataclass(frozen=True)
+class Plan:
+  """What a run will be, decided and checked before anything is built or launched."""
+
+  task: TaskSpec
+  agent: DreamWaqRunnerCfg
+  resume: ResumePoint | None
+  num_envs: int
+  seed: int
+  """The run's seed (rank r trains with seed + r)."""
+  ranks: int
+  device: str
+  log_dir: Path
+
+
+@dataclass(frozen=True)
 class ResumePoint:
   """A checked checkpoint to resume: its file, header and saved iteration."""
 
@@ -117,9 +146,14 @@ class ResumePoint:
 
 
 def run(args: argparse.Namespace) -> int:
+  import torch
+
   from dreamwaq.learning.runner import TrainingStopped
 
-  session = start(args)
+  plan = prepare(args)
+  if plan.ranks > 1 and not multi_gpu.is_rank():
+    return multi_gpu.launch(args, plan.log_dir, plan.ranks)
+  session = build(args, plan)
   try:
     with _stop_on_signals(session.runner):
       session.runner.learn(session.iterations, init_at_random_ep_len=True)
@@ -129,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
     return e.exit_code
   finally:
     session.env.close()
+    if torch.distributed.is_initialized():
+      torch.distributed.destroy_process_group()
   _record_end(session, "done", exit_code=0)
   print(f"[dreamwaq train] done: {session.log_dir}")
   return 0
@@ -137,6 +173,12 @@ def run(args: argparse.Namespace) -> int:
 def start(args: argparse.Namespace) -> TrainSession:
   """Validate the arguments, the checkpoint to resume and the log folder; then build
   the env and runner and load the checkpoint."""
+  return build(args, prepare(args))
+
+
+def prepare(args: argparse.Namespace) -> Plan:
+  """Check the arguments, the checkpoint to resume, the log folder and the devices,
+  and choose the run folder: all before the env is built or ranks are started."""
   from dreamwaq.learning.config import runner_cfg
   from dreamwaq.tasks.registry import get_task
 
@@ -145,6 +187,8 @@ def start(args: argparse.Namespace) -> TrainSession:
     value = getattr(args, flag)
     if value is not None and value <= 0:
       raise ValueError(f"--{flag} must be positive, got {value}")
+  ranks = multi_gpu.world_size(args.gpus)
+  rank_device = multi_gpu.rank_device(args.device, ranks) if ranks > 1 else None
   rank = _rank()
   agent = runner_cfg(task)
   agent.experiment_name = args.experiment_name or agent.experiment_name
@@ -166,10 +210,19 @@ def start(args: argparse.Namespace) -> TrainSession:
       resume.path.name,
     )
   _check_log_root(experiment_dir)
-  device = _device(args.device)
+  device = rank_device or _device(args.device)
   stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-  log_dir = experiment_dir / (f"{stamp}_{args.run_name}" if args.run_name else stamp)
+  log_dir = (
+    Path(args.run_dir)
+    if args.run_dir
+    else experiment_dir / (f"{stamp}_{args.run_name}" if args.run_name else stamp)
+  )
+  return Plan(task, agent, resume, num_envs, seed, ranks, device, log_dir)
 
+
+def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
+  """This process's env and runner (one rank's, on several GPUs), the checkpoint
+  loaded; rank 0 writes the run's parameters and history."""
   from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
   from mjlab.utils.nan_guard import NanGuardCfg
@@ -178,6 +231,9 @@ def start(args: argparse.Namespace) -> TrainSession:
   from dreamwaq.learning.runner import DreamWaqRunner
   from dreamwaq.runs import checkpoint_header, inherit_history
 
+  task, agent, resume, num_envs, device, log_dir = (
+    plan.task, plan.agent, plan.resume, plan.num_envs, plan.device, plan.log_dir
+  )  # fmt: skip
   env_cfg = task.env_cfg()
   env_cfg.scene.num_envs = num_envs
   env_cfg.seed = agent.seed
@@ -186,7 +242,7 @@ def start(args: argparse.Namespace) -> TrainSession:
   env = RslRlVecEnvWrapper(ManagerBasedRlEnv(env_cfg, device=device))
   first = resume.iteration + 1 if resume else 0
   header = checkpoint_header(
-    task.name, num_envs, seed, first + agent.max_iterations, asdict(agent)
+    task.name, num_envs, plan.seed, first + agent.max_iterations, asdict(agent)
   )
   train_cfg = asdict(agent)
   if args.logger == "wandb":  # rsl_rl's current form; the plain string is deprecated.
@@ -206,12 +262,18 @@ def start(args: argparse.Namespace) -> TrainSession:
       f"[dreamwaq train] resumed {resume.path} at iteration "
       f"{runner.current_learning_iteration}"
     )
-  if rank == 0:
+  if _rank() == 0:
     dump_yaml(log_dir / "params" / "env.yaml", asdict(env_cfg))
     dump_yaml(log_dir / "params" / "agent.yaml", asdict(agent))
     dump_yaml(
       log_dir / "params" / "train.yaml",
-      {"task": task.name, "num_envs": num_envs, "device": device, "argv": sys.argv},
+      {
+        "task": task.name,
+        "num_envs": num_envs,
+        "gpus": plan.ranks,
+        "device": device,
+        "argv": sys.argv,
+      },
     )
     if resume is not None:
       inherit_history(resume.path.parent, log_dir)
@@ -352,11 +414,9 @@ def _rank() -> int:
 
 
 def _device(requested: str | None) -> str:
-  """The GPU of this rank when there is one; CPU only with a warning."""
+  """The GPU when there is one; CPU only with a warning."""
   import torch
 
-  if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
   if requested is None:
     requested = "cuda:0" if torch.cuda.is_available() else "cpu"
   if requested.startswith("cuda") and not torch.cuda.is_available():

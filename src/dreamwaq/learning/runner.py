@@ -1,6 +1,12 @@
 """The training runner: mjlab's, with atomic checkpoints that hold everything a
 resume needs, a NaN/Inf guard and a signal stop once per iteration, a one-line
-progress report per iteration and the estimator's scalars in TensorBoard."""
+progress report per iteration and the estimator's scalars in TensorBoard.
+
+On several ranks (rsl_rl's multi-GPU training) every stop is agreed: a NaN, a signal
+or a failed save seen by one rank stops all of them at the same point with the same
+message, where the others would otherwise wait for it forever in their next
+collective; and the observation normalisers are pooled once per rollout.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +26,16 @@ import torch
 from mjlab.rl import MjlabOnPolicyRunner
 from mjlab.utils.nan_guard import NanGuard
 from rsl_rl.env import VecEnv
+from rsl_rl.modules import EmpiricalNormalization
 from rsl_rl.utils.log_writer import LogWriter
 from rsl_rl.utils.logger import Logger
 
+from dreamwaq.learning.distributed import (
+  average_normalizers,
+  broadcast_object,
+  gather_objects,
+  max_over_ranks,
+)
 from dreamwaq.learning.guard import Checked, first_non_finite
 from dreamwaq.learning.ppo import DreamWaqPPO
 from dreamwaq.runs import HEADER
@@ -196,6 +209,31 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     """Set by a signal handler: save and stop once the current iteration is done."""
     self.last_checkpoint: str | None = None
     """The newest complete checkpoint written (or resumed): what a failure keeps."""
+    self.failed_save: str | None = None
+    """On several ranks, a checkpoint rank 0 could not write: every rank stops at the
+    next agreed check (rank 0 alone stopping would leave the others waiting)."""
+
+  def _configure_multi_gpu(self) -> None:
+    """rsl_rl's set-up (NCCL, one GPU per rank), except for ranks on the CPU (the
+    tests' stand-in for GPUs, see ``dreamwaq.cli.multi_gpu``): gloo. NCCL reads the
+    environment when it starts: NVLink multicast stays off unless asked for."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1:
+      os.environ.setdefault("NCCL_NVLS_ENABLE", "0")
+    if self.device != "cpu" or world_size == 1:
+      super()._configure_multi_gpu()
+      return
+    self.gpu_world_size, self.is_distributed = world_size, True
+    self.gpu_local_rank = int(os.environ["LOCAL_RANK"])
+    self.gpu_global_rank = int(os.environ["RANK"])
+    self.cfg["multi_gpu"] = {
+      "global_rank": self.gpu_global_rank,
+      "local_rank": self.gpu_local_rank,
+      "world_size": self.gpu_world_size,
+    }
+    torch.distributed.init_process_group(
+      "gloo", rank=self.gpu_global_rank, world_size=world_size
+    )
 
   def learn(
     self, num_learning_iterations: int, init_at_random_ep_len: bool = False
@@ -210,43 +248,69 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
       self._close_logs()
       raise
     except RuntimeError:
+      # The networks are the same on every rank, so every rank gets here together.
       where = first_non_finite(self._state())
       if where is None:
         raise
       self._close_logs()
-      raise self._non_finite(where) from None
+      raise self._agree(self._non_finite(where))[0] from None
+    if self.failed_save is not None:  # The final save, after the other ranks are done.
+      raise TrainingStopped(f"{self.failed_save}; {self._kept()}", 1)
 
   def after_step(self) -> None:
     """Once the rollout is complete, before the update learns from it (a NaN there
-    can crash the update): stop on a NaN/Inf in the observations or rewards."""
+    can crash the update): stop on a NaN/Inf in the observations or rewards, or on
+    rank 0's failed save. On several ranks, then pool the normalisers' statistics so
+    that every rank updates the same networks on the same normalised inputs."""
     storage = self.alg.storage
     if storage.step == storage.num_transitions_per_env:
       checked: Checked = {f"observation '{k}'": v for k, v in storage.observations.items()}
       checked["reward"] = storage.rewards
-      self._stop_on_non_finite(checked)
+      stop, _ = self._agree(self._failure(checked))
+      if stop is not None:
+        raise stop
+      if self.is_distributed:
+        average_normalizers(self._normalizers())
 
   def end_iteration(self, it: int, losses: dict[str, float]) -> None:
     """After each update, before rsl_rl may save: stop on a NaN/Inf in the losses or
     the updated networks and normalisers without saving (the last good checkpoint
-    stays the newest), or on a signal after saving."""
-    self._stop_on_non_finite({f"loss '{k}'": v for k, v in losses.items()} | self._state())
+    stays the newest), or on a signal (any rank's) after rank 0 saved."""
+    checked = {f"loss '{k}'": v for k, v in losses.items()} | self._state()
+    stop, signum = self._agree(self._failure(checked), self.stop_signal or 0)
+    if stop is not None:
+      raise stop
     self.iteration = it + 1
-    if self.stop_signal is not None:
-      name = signal.Signals(self.stop_signal).name
-      saved = "nothing saved on this rank"
-      if self.logger.writer is not None:  # rsl_rl's rule: rank 0 writes checkpoints.
-        path = os.path.join(self.logger.log_dir, f"model_{it}.pt")
+    if signum:
+      stopped = self._save_and_stop(it, signum)
+      if self.is_distributed:  # Rank 0's outcome: it alone saved.
+        stopped = TrainingStopped(*broadcast_object((str(stopped), stopped.exit_code)))
+      raise stopped
+
+  def _save_and_stop(self, it: int, signum: int) -> TrainingStopped:
+    """Save the iteration just done (rsl_rl's rule: rank 0, whose logger writes) and
+    say so; a save that failed is the stop instead."""
+    name = signal.Signals(signum).name
+    saved = "nothing saved"
+    if self.logger.writer is not None:
+      path = os.path.join(self.logger.log_dir, f"model_{it}.pt")
+      try:
         self.save(path)
-        saved = f"saved {path}"
-      raise TrainingStopped(
-        f"stopped by {name} after iteration {it}: {saved}; continue with --resume",
-        128 + self.stop_signal,
-      )
+      except TrainingStopped as failed:
+        return failed
+      if self.failed_save is not None:
+        return TrainingStopped(f"{self.failed_save}; {self._kept()}", 1)
+      saved = f"saved {path}"
+    return TrainingStopped(
+      f"stopped by {name} after iteration {it}: {saved}; continue with --resume",
+      128 + signum,
+    )
 
   def save(self, path: str, infos: dict | None = None) -> None:
     """mjlab's save plus what a resume needs (header, curriculum, random generators,
     counters), written to a temporary file, flushed and renamed into place. A failed
-    write (a full disk) removes the temporary file and stops training."""
+    write (a full disk) removes the temporary file and stops training: at once on
+    one rank; on several, every rank at the next agreed check."""
     tmp = f"{path}.tmp"
     infos = {**(infos or {}), **self._resume_state()}
     upload, self.cfg["upload_model"] = self.cfg["upload_model"], False
@@ -256,9 +320,11 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
       commit_file(tmp, path)
     except OSError as e:
       Path(tmp).unlink(missing_ok=True)
-      raise TrainingStopped(
-        f"error: could not write {path} ({e.strerror or e}); {self._kept()}", 1
-      ) from None
+      failure = f"error: could not write {path} ({e.strerror or e})"
+      if not self.is_distributed:
+        raise TrainingStopped(f"{failure}; {self._kept()}", 1) from None
+      self.failed_save = failure
+      return
     finally:
       self.cfg["upload_model"] = upload
     self.last_checkpoint = path
@@ -285,8 +351,11 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     if curriculum is not None and "curriculum" in infos:
       curriculum.load_state_dict(infos["curriculum"])
     self.logger.restore(infos["counters"])
-    # Last: the curriculum's respawn above draws from the generators too.
-    set_rng_state(infos["rng"], self.device)
+    # Last: the curriculum's respawn above draws from the generators too. The saved
+    # streams are rank 0's: other ranks keep their own (seed + rank), or every rank
+    # would simulate the same rollouts.
+    if self.gpu_global_rank == 0:
+      set_rng_state(infos["rng"], self.device)
     self.last_checkpoint = path
     return infos
 
@@ -318,18 +387,43 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
       f"{name}.{k}": v for name, m in modules.items() for k, v in m.state_dict().items()
     }
 
-  def _stop_on_non_finite(self, checked: Checked) -> None:
-    """Raise before anything learns from, or saves, a NaN/Inf."""
-    where = first_non_finite(checked)
-    if where is not None:
-      raise self._non_finite(where)
+  def _normalizers(self) -> list[EmpiricalNormalization]:
+    """Every running-statistics module of the actor, critic and estimator."""
+    modules = [self.alg.actor, self.alg.critic, self.alg.estimator]
+    return [
+      n for m in modules if m is not None for n in m.modules()
+      if isinstance(n, EmpiricalNormalization)
+    ]  # fmt: skip
 
-  def _non_finite(self, where: str) -> TrainingStopped:
-    return TrainingStopped(
-      f"error: {where} at iteration {self.iteration}{self._physics_note()}; "
-      f"{self._kept()}",
-      1,
-    )
+  def _failure(self, checked: Checked) -> str | None:
+    """Why this rank must stop without saving: rank 0's failed save, or the first
+    NaN/Inf of ``checked``."""
+    if self.failed_save is not None:
+      return self.failed_save
+    where = first_non_finite(checked)
+    return None if where is None else self._non_finite(where)
+
+  def _agree(
+    self, failure: str | None, signum: int = 0
+  ) -> tuple[TrainingStopped | None, int]:
+    """The stop for ``failure`` (raised before anything learns from, or saves, a
+    NaN/Inf), and the signal to stop on. On several ranks, one all-reduce of two
+    flags decides for all: the lowest rank's failure (with rank 0's kept checkpoint,
+    gathered only then) or any rank's signal, so all stop at the same point."""
+    kept = None
+    if self.is_distributed:
+      failed, signum = max_over_ranks([failure is not None, signum], self.device)
+      if failed:
+        reports = gather_objects((failure, self._kept()))
+        failure = next(f for f, _ in reports if f is not None)
+        kept = reports[0][1]
+    if failure is None:
+      return None, signum
+    return TrainingStopped(f"{failure}; {kept or self._kept()}", 1), signum
+
+  def _non_finite(self, where: str) -> str:
+    rank = f" on rank {self.gpu_global_rank}" if self.is_distributed else ""
+    return f"error: {where}{rank} at iteration {self.iteration}{self._physics_note()}"
 
   def _physics_note(self) -> str:
     """Whether the simulator's own state went bad (mjlab's NaN test), and how to see it."""
