@@ -49,7 +49,8 @@ CONSTRAINT_ROWS_PER_ENV = 128
 """Constraint rows each env may use. Measured on the H100 at 4096 envs: robots on
 the training terrain use 1.6-3 contacts and at most 35 rows per env (elliptic cones
 give 3 rows per contact); the default budget (1024 rows) cost 14 % of the physics
-step (benchmarks/README.md). Overflow is logged as Metrics/contact_budget_overflow."""
+step (benchmarks/README.md). Overflow is logged as Episode_Metrics/contact_budget_overflow:
+0 in every logged iteration of the first four H100 runs (1,636 iterations in all)."""
 EPISODE_LENGTH_S = 20.0
 
 
