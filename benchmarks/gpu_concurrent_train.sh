@@ -5,7 +5,11 @@
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
 # JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...]   (see train_variant.py)
 # SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
-# into /root/runs first (existing files are kept), so that training resumes there.
+# into /root/runs first (existing files are kept), so that training resumes there:
+# benchmarks/carry/ holds the runs carried between sessions.
+# $OUT/NAME.tgz: the run's event files and params of every folder, and its newest
+# checkpoint slimmed (no optimiser state; dreamwaq.runs.slim), ready to be extracted
+# into benchmarks/carry/ and committed.
 set -uo pipefail
 export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
 root=/root/runs
@@ -30,9 +34,15 @@ while read -r name task rest; do
   [ -z "$name" ] && continue
   dirs=$(ls -d "$root"/*/*_"$name" | sort)
   latest=$(ls -v "$(echo "$dirs" | tail -1)"/model_*.pt 2>/dev/null | tail -1)
-  # Event files of every folder of the run, the newest checkpoint and its params.
-  tar czf "$OUT/$name.tgz" -C "$root" $(for d in $dirs; do
-    (cd "$root" && ls "${d#$root/}"/events.out.tfevents.* "${d#$root/}"/params/*.yaml 2>/dev/null); done) \
-    ${latest:+"${latest#$root/}"}
+  stage=/tmp/carry/$name
+  rm -rf "$stage" && mkdir -p "$stage"
+  for d in $dirs; do
+    (cd "$root" && cp --parents "${d#$root/}"/events.out.tfevents.* "${d#$root/}"/params/* "$stage"/ 2>/dev/null)
+  done
+  if [ -n "$latest" ]; then
+    python -c 'import sys; from pathlib import Path; from dreamwaq.runs import write_slim; write_slim(Path(sys.argv[1]), Path(sys.argv[2]))' \
+      "$latest" "$stage/${latest#$root/}"
+  fi
+  tar czf "$OUT/$name.tgz" -C "$stage" .
 done < "$jobs_file"
 ls -la "$OUT"

@@ -4,9 +4,9 @@
       --gpu "1 x NVIDIA H100 80GB HBM3" --eval RUN_DIR/eval.json
 
 writes ``src/dreamwaq/pretrained/<task>/`` (``$DREAMWAQ_PRETRAINED_DIR/<task>/`` when
-set), replacing what was shipped for the task: the checkpoint unchanged (a fine-tuning
-resume needs all of it: networks, optimisers, normalisers, curriculum; about 7 MB at
-4096 envs), its export as ``dreamwaq export --load_run <that folder>`` writes it, and
+set), replacing what was shipped for the task: the checkpoint without its optimiser
+state (``dreamwaq.runs.slim``: networks, normalisers, estimator, curriculum, counters;
+a fine-tuning resume starts fresh optimisers at the saved learning rates), its export as ``dreamwaq export --load_run <that folder>`` writes it, and
 ``card.json``: how it was trained (iteration, env steps, date, GPU, command) and, with
 ``--eval``, the headline numbers of that checkpoint's ``dreamwaq eval``. The folder is
 built beside the old one and swapped in whole, so a failure leaves the old one shipped.
@@ -27,7 +27,7 @@ from typing import Any
 from dreamwaq import pretrained
 from dreamwaq.evaluation.report import hardest_label, headline_condition, per_terrain_mean
 from dreamwaq.export.export import export_policy
-from dreamwaq.runs import check_checkpoint, read_checkpoint
+from dreamwaq.runs import check_checkpoint, read_checkpoint, write_slim
 from dreamwaq.tasks.registry import get_task
 
 TRAIN_PARAMS = Path("params") / "train.yaml"
@@ -66,7 +66,7 @@ def ship(
   with tempfile.TemporaryDirectory(prefix=f".{task.name}-", dir=root) as tmp:
     staged = Path(tmp) / task.name  # Named as shipped: the export records the name.
     staged.mkdir()
-    shutil.copy2(checkpoint, staged / checkpoint.name)
+    write_slim(checkpoint, staged / checkpoint.name)
     export_policy(task, staged / checkpoint.name, staged)
     (staged / pretrained.CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     shipped = root / task.name

@@ -8,6 +8,7 @@ import torch
 from dreamwaq.cli.main import main
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS
+from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import TASKS
 
 from .envs import make_env
@@ -51,6 +52,11 @@ def test_task_steps_with_random_actions(task):
   logged |= set(extras["log"])
   assert {f"Episode_Reward/{n}" for n in REWARD_WEIGHTS} <= logged
   assert "Curriculum/terrain_levels/mean" in logged
+  # Training steers toward a random heading: yaw rate = clip(0.5 · heading error, ±1).
+  command = env.command_manager.get_term(COMMAND_NAME)
+  error = command.heading_target - env.scene["robot"].data.heading_w
+  error = torch.remainder(error + torch.pi, 2 * torch.pi) - torch.pi
+  torch.testing.assert_close(command.command[:, 2], (0.5 * error).clamp(-1.0, 1.0))
   if "history" in obs:
     # The actor's o_t is the history's newest frame: one noisy sample, not two.
     torch.testing.assert_close(obs["actor"], obs["history"][:, -layout.PROPRIO_DIM :])
@@ -72,3 +78,12 @@ def test_actuation_delay_is_drawn_per_env_and_held_within_the_episode():
   assert lags[0].min() >= 0 and lags[0].max() <= 3
   assert len(set(lags[0].tolist())) > 1  # Per env, not one shared lag.
   env.close()
+
+
+def test_training_steers_by_heading_and_play_draws_yaw_rates():
+  train = TASKS["a1_waq"].env_cfg().commands[COMMAND_NAME]
+  play = TASKS["a1_waq"].env_cfg(play=True).commands[COMMAND_NAME]
+  assert train.heading_command and train.rel_heading_envs == 1.0
+  assert train.heading_control_stiffness == 0.5
+  assert not play.heading_command and play.ranges.heading is None
+  assert play.ranges.ang_vel_z == (-1.0, 1.0)

@@ -21,7 +21,7 @@ from dreamwaq.cli.main import main
 from dreamwaq.export.contract import load_contract, policy_contract
 from dreamwaq.export.deployed import load_deployment, outputs
 from dreamwaq.export.onnx_policy import OnnxPolicy
-from dreamwaq.runs import read_checkpoint
+from dreamwaq.runs import OPTIMIZER_STATE, read_checkpoint
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
@@ -101,12 +101,21 @@ def assert_matches_its_checkpoint(task: str) -> None:
   assert OnnxPolicy(onnx).output_names == list(contract["outputs"])  # sim2sim loads it.
 
 
-def test_ship_writes_the_whole_checkpoint_its_export_and_a_card(use_shipped):
+def test_ship_writes_the_slim_checkpoint_its_export_and_a_card(use_shipped):
   folder = use_shipped / "a1_waq"
   files = sorted(p.name for p in folder.iterdir())
   assert files == ["card.json", "model_1.pt", "policy.json", "policy.onnx", "policy.pt"]
   assert pretrained.available() == ["a1_waq"]
-  assert (folder / "model_1.pt").read_bytes() == tiny_run("a1_waq").checkpoint.read_bytes()
+  full = read_checkpoint(tiny_run("a1_waq").checkpoint)
+  shipped = read_checkpoint(folder / "model_1.pt")
+  assert set(full) - set(shipped) == set(OPTIMIZER_STATE)
+  for key in ("actor_state_dict", "critic_state_dict", "estimator_state_dict"):
+    for name, value in full[key].items():
+      torch.testing.assert_close(shipped[key][name], value, rtol=0, atol=0)
+  assert shipped["infos"]["curriculum"].keys() == full["infos"]["curriculum"].keys()
+  assert shipped["learning_rate"] == full["optimizer_state_dict"]["param_groups"][0]["lr"]
+  size = (folder / "model_1.pt").stat().st_size
+  assert size < 0.5 * tiny_run("a1_waq").checkpoint.stat().st_size
   card = json.loads((folder / "card.json").read_text())
   assert card["iteration"] == ITERATIONS - 1 and card["gpu"] == "none (CPU)"
   assert card["env_steps"] == ITERATIONS * 24 * 8 and card["num_envs"] == 8
@@ -153,7 +162,9 @@ def test_fine_tuning_resumes_the_shipped_checkpoint(use_shipped, tmp_path, capsy
   assert main(argv) == 0, capsys.readouterr().err
   (run,) = (tmp_path / "rough_a1_waq").iterdir()
   assert sorted(p.name for p in run.glob("model_*.pt")) == ["model_2.pt"]
-  assert read_checkpoint(run / "model_2.pt")["iter"] == ITERATIONS
+  resumed = read_checkpoint(run / "model_2.pt")
+  assert resumed["iter"] == ITERATIONS
+  assert set(OPTIMIZER_STATE) <= set(resumed)  # Fresh optimisers, saved in full again.
   assert len(list(folder.iterdir())) == 5  # Nothing is written into the shipped folder.
 
 

@@ -29,6 +29,18 @@ misread. Format 1: rsl_rl's and the estimator's state, the terrain curriculum, t
 random generators, the step counters and this header."""
 HEADER = "dreamwaq"
 """The header's key in a checkpoint's ``infos``."""
+OPTIMIZER_STATE = (
+  "optimizer_state_dict",
+  "estimator_optimizer_state_dict",
+  "estimator_scheduler_state_dict",
+)
+"""The optimisers' moments and the estimator's scheduler: two thirds of a checkpoint,
+rebuilt within a few updates by a resume that lacks them."""
+SLIM_RATES = {
+  "learning_rate": "optimizer_state_dict",
+  "estimator_learning_rate": "estimator_optimizer_state_dict",
+}
+"""What a slim checkpoint keeps of its optimisers: each one's learning rate."""
 HISTORY = Path("params") / "history.jsonl"
 """One JSON line per start, resume and early stop of training, inherited on resume."""
 
@@ -142,3 +154,32 @@ def inherit_history(parent_run: Path, run_dir: Path) -> None:
   if (parent_run / HISTORY).is_file():
     (run_dir / HISTORY).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(parent_run / HISTORY, run_dir / HISTORY)
+
+
+def slim(saved: dict[str, Any]) -> dict[str, Any]:
+  """The checkpoint without its optimiser state (a third of the size), for shipping
+  and for carrying a run between machines: networks, normalisers, β, AdaBoot,
+  curriculum, counters and header stay; a resume starts fresh optimisers at the saved
+  learning rates."""
+  out = {k: v for k, v in saved.items() if k not in OPTIMIZER_STATE}
+  for rate, state in SLIM_RATES.items():
+    if state in saved:
+      out[rate] = saved[state]["param_groups"][0]["lr"]
+  return out
+
+
+def write_slim(source: Path, target: Path) -> None:
+  """Write ``slim(source)`` to ``target``: a temporary file, flushed and renamed."""
+  import os
+
+  import torch
+
+  from dreamwaq.learning.runner import commit_file
+
+  saved = read_checkpoint(source)
+  tmp = f"{target}.tmp"
+  with open(tmp, "wb") as f:
+    torch.save(slim(saved), f)
+    f.flush()
+    os.fsync(f.fileno())
+  commit_file(tmp, str(target))

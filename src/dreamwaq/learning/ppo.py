@@ -33,6 +33,15 @@ from dreamwaq.learning.policy import inference_policy
 from dreamwaq.learning.samples import VELOCITY, estimator_samples
 from dreamwaq.tasks import layout
 
+LOAD_ALL = {
+  "actor": True,
+  "critic": True,
+  "optimizer": True,
+  "iteration": True,
+  "estimator": True,
+}
+"""rsl_rl's ``load_cfg`` that restores everything, the estimator included."""
+
 
 def policy_input_dim(estimator: str) -> int:
   """Size of the actor input of an estimator task: o_t plus the estimate."""
@@ -196,16 +205,31 @@ class DreamWaqPPO(PPO):
     return saved
 
   def load(self, loaded_dict: dict, load_cfg: dict | None, strict: bool) -> bool:
-    """rsl_rl's load plus the estimator side (``load_cfg["estimator"]``, on by default)."""
+    """rsl_rl's load plus the estimator side (``load_cfg["estimator"]``, on by default).
+
+    A slim checkpoint (``dreamwaq.runs.slim``) has no optimiser state: the optimisers
+    start fresh at its saved learning rates."""
+    load_cfg = load_cfg or LOAD_ALL
+    full = "optimizer_state_dict" in loaded_dict
+    if not full:
+      load_cfg = {**load_cfg, "optimizer": False}
     load_iteration = super().load(loaded_dict, load_cfg, strict)
-    if self.estimator is not None and (load_cfg is None or load_cfg.get("estimator")):
+    if not full and load_cfg.get("actor"):
+      self.learning_rate = loaded_dict["learning_rate"]
+      for group in self.optimizer.param_groups:
+        group["lr"] = self.learning_rate
+    if self.estimator is not None and load_cfg.get("estimator"):
       self.estimator.load_state_dict(loaded_dict["estimator_state_dict"], strict=strict)
-      self.estimator_optimizer.load_state_dict(
-        loaded_dict["estimator_optimizer_state_dict"]
-      )
-      self.estimator_scheduler.load_state_dict(
-        loaded_dict["estimator_scheduler_state_dict"]
-      )
+      if full:
+        self.estimator_optimizer.load_state_dict(
+          loaded_dict["estimator_optimizer_state_dict"]
+        )
+        self.estimator_scheduler.load_state_dict(
+          loaded_dict["estimator_scheduler_state_dict"]
+        )
+      else:
+        for group in self.estimator_optimizer.param_groups:
+          group["lr"] = loaded_dict["estimator_learning_rate"]
       self.beta.value = loaded_dict["beta"]
       if self.adaboot is not None:
         self.adaboot.load_state_dict(loaded_dict["adaboot"])

@@ -80,6 +80,14 @@ class A1EnvSettings:
   command_range: float = 1.0
   """v_x, v_y (m/s) and yaw rate (rad/s) are drawn from U[−range, range]."""
   command_resample_s: float = 10.0
+  heading_command: bool = True
+  """Training steers toward a random heading, yaw rate = clip(0.5 · heading error, ±range)
+  (legged_gym's default, spec §6). Under yaw rates drawn from U[−1, 1] robots walk arcs,
+  and even a perfect tracker would be promoted after only 53 % of episodes and demoted
+  after 44 % (88 % and 11 % with headings; docs/training-notes.md). Play and evaluation
+  draw yaw rates from U[−range, range], the paper's protocol."""
+  heading_stiffness: float = 0.5
+  """Yaw rate (rad/s) per rad of heading error."""
   terrain_types: tuple[str, ...] | None = None
   """Restrict the grid to these terrain types (None: the DreamWaQ mix)."""
   difficulty_range: tuple[float, float] = (0.0, 1.0)
@@ -294,6 +302,7 @@ def make_a1_env_cfg(
   but pushes, the curriculum and time-outs are off.
   """
   s = settings or A1EnvSettings()
+  steer = s.heading_command and not play
   terrain = dreamwaq_terrain_cfg(
     s.terrain_types,
     s.terrain_rows,
@@ -327,12 +336,14 @@ def make_a1_env_cfg(
         entity_name="robot",
         resampling_time_range=(s.command_resample_s, s.command_resample_s),
         rel_standing_envs=0.0,
-        rel_heading_envs=0.0,
-        heading_command=False,
+        rel_heading_envs=1.0 if steer else 0.0,
+        heading_command=steer,
+        heading_control_stiffness=s.heading_stiffness,
         ranges=DreamWaqVelocityCommandCfg.Ranges(
           lin_vel_x=(-s.command_range, s.command_range),
           lin_vel_y=(-s.command_range, s.command_range),
           ang_vel_z=(-s.command_range, s.command_range),
+          heading=(-math.pi, math.pi) if steer else None,
         ),
       )
     },
