@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains several runs at once on one GPU (4096 envs each), each resuming the latest
+# Trains several runs at once (4096 envs each), spread over the GPUs, each resuming the latest
 # folder of its name under /root/runs; logs and a tarball of each run to $OUT.
 # Run on the GPU machine after `source /root/gpukit/env.sh`, from the repo root:
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
@@ -18,13 +18,18 @@ mkdir -p "$root"
 iters=$1
 jobs_file=$2
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+# Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
+gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
+[ "$gpus" -ge 1 ] || gpus=1
+job=0
 while read -r name task rest; do
   [ -z "$name" ] && continue
+  gpu=$((job % gpus)); job=$((job + 1))
   prev=$(ls -d "$root"/*/*_"$name" 2>/dev/null | sort | tail -1)
   resume=()
   [ -n "$prev" ] && resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
   # shellcheck disable=SC2086
-  timeout -s INT "${TRAIN_TIMEOUT:-540}" python benchmarks/train_variant.py $rest -- train \
+  CUDA_VISIBLE_DEVICES=$gpu timeout -s INT "${TRAIN_TIMEOUT:-540}" python benchmarks/train_variant.py $rest -- train \
     --task "$task" --headless --num_envs "${NUM_ENVS:-4096}" --max_iterations "$iters" \
     --log_root "$root" --run_name "$name" "${resume[@]}" > "$OUT/$name.log" 2>&1 &
 done < "$jobs_file"

@@ -10,9 +10,7 @@ import torch
 from mjlab.envs import ManagerBasedRlEnv
 
 from dreamwaq.robot import a1
-from dreamwaq.tasks.observations import COMMAND_NAME
-
-FEET_CONTACT_SENSOR = "feet_contact"
+from dreamwaq.tasks.observations import COMMAND_NAME, FEET_CONTACT_SENSOR
 
 
 @dataclass
@@ -63,8 +61,10 @@ class Trace:
     """Tracking and estimation errors (RMS, physical units) and falls."""
     cmd, vel, ang = self["command"], self["lin_vel"], self["ang_vel"]
     lines = [
-      f"{len(cmd)} steps ({len(cmd) * self.dt:.1f} s) of robot {self.env_id}, "
-      f"{int(self['reset'].sum())} falls",
+      (
+        f"{len(cmd)} steps ({len(cmd) * self.dt:.1f} s) of robot {self.env_id}, "
+        f"{int(self['reset'].sum())} falls"
+      ),
       "tracking RMS error: v_x {:.3f} m/s, v_y {:.3f} m/s, yaw rate {:.3f} rad/s".format(
         *_rms(cmd[:, :2] - vel[:, :2]), *_rms(cmd[:, 2:] - ang[:, 2:])
       ),

@@ -168,7 +168,7 @@ def observation_groups(kind: str) -> dict[str, ObservationGroupCfg]:
   raise ValueError(f"unknown observation kind {kind!r}")
 
 
-def _sensors() -> tuple:
+def _sensors(play: bool) -> tuple:
   height_scan = RayCastSensorCfg(
     name=observations.HEIGHT_SCAN_SENSOR,
     frame=ObjRef(type="body", name=a1.TRUNK_BODY, entity="robot"),
@@ -196,14 +196,15 @@ def _sensors() -> tuple:
     num_slots=1,
     history_length=DECIMATION,
   )
+  if not play:
+    return (height_scan, foot_height, trunk_contact)
   feet_contact = ContactSensorCfg(
-    name="feet_contact",
+    name=observations.FEET_CONTACT_SENSOR,
     primary=ContactMatch(mode="geom", pattern=a1.FOOT_GEOMS, entity="robot"),
     secondary=ContactMatch(mode="body", pattern="terrain"),
     fields=("found", "force"),
     reduce="netforce",
     num_slots=1,
-    track_air_time=True,
   )
   return (height_scan, foot_height, trunk_contact, feet_contact)
 
@@ -299,7 +300,8 @@ def make_a1_env_cfg(
 
   ``play`` keeps the physics, observations and delays, and drops what only
   training needs: noise-free is *not* implied (a deployed robot is noisy too),
-  but pushes, the curriculum and time-outs are off.
+  but pushes, the curriculum and time-outs are off, yaw rates are drawn rather than
+  steered by heading, and the feet's contact sensor is added for the plots.
   """
   s = settings or A1EnvSettings()
   steer = s.heading_command and not play
@@ -318,7 +320,7 @@ def make_a1_env_cfg(
         max_init_terrain_level=s.max_init_terrain_level,
       ),
       entities={"robot": a1.get_a1_robot_cfg(s.actuation_delay_steps)},
-      sensors=_sensors(),
+      sensors=_sensors(play),
       num_envs=1,
       extent=2.0,
     ),

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 COMMAND_NAME = "twist"
 HEIGHT_SCAN_SENSOR = "height_scan"
+FEET_CONTACT_SENSOR = "feet_contact"
+"""The feet's contact forces: playback plots them; training reads no foot contact, so
+only play envs carry the sensor (it was 10 % of an env step's torch ops)."""
 PUSH_EVENT = "push_robot"
 
 _PROPRIO_TERMS = {
