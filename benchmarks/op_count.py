@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 from mjlab.envs import ManagerBasedRlEnv
+from profile_step import step_stages
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from dreamwaq.tasks.env_cfg import A1EnvSettings
@@ -58,18 +59,7 @@ def count_ops(env: ManagerBasedRlEnv, steps: int) -> dict:
   counter = OpCounter()
   stages: dict[str, int] = defaultdict(int)
   terms: dict[str, int] = defaultdict(int)
-  patches = {
-    env.sim: ("step", "forward", "sense"),
-    env.scene: ("update", "write_data_to_sim"),
-    env.action_manager: ("process_action", "apply_action"),
-    env.observation_manager: ("compute",),
-    env.reward_manager: ("compute",),
-    env.termination_manager: ("compute",),
-    env.command_manager: ("compute",),
-    env.event_manager: ("apply",),
-    env: ("_reset_idx",),
-  }
-  for obj, names in patches.items():
+  for obj, names in step_stages(env).items():
     for name in names:
       label = f"{type(obj).__name__}.{name}"
       setattr(obj, name, _counted(counter, stages, label, getattr(obj, name)))
