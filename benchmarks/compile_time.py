@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import re
 import tempfile
 import time
@@ -36,17 +35,12 @@ def main() -> None:
   wp.config.kernel_cache_dir = cache
 
   import torch
-  from mjlab.envs import ManagerBasedRlEnv
-
-  from dreamwaq.tasks.env_cfg import A1EnvSettings
-  from dreamwaq.tasks.registry import get_task
+  from op_count import report, small_env  # After the cache is set: it imports mjlab.
 
   log = io.StringIO()
   start = time.perf_counter()
   with contextlib.redirect_stdout(log):
-    cfg = get_task(args.task).env_cfg(A1EnvSettings(terrain_rows=2, terrain_cols=5))
-    cfg.scene.num_envs = 2
-    env = ManagerBasedRlEnv(cfg, device=args.device)
+    env = small_env(args.task, 2, args.device)
     env.reset()
     for _ in range(3):
       env.step(torch.zeros(2, env.action_manager.total_action_dim, device=args.device))
@@ -65,10 +59,7 @@ def main() -> None:
     "modules": len(compiled),
     "slowest": {name: round(s, 2) for name, s in compiled[:12]},
   }
-  text = json.dumps(result, indent=1)
-  print(text)
-  if args.out:
-    args.out.write_text(text + "\n")
+  report(result, args.out)
 
 
 if __name__ == "__main__":
