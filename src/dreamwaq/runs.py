@@ -12,6 +12,7 @@ format is refused by name, before anything is built from it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import datetime
@@ -168,13 +169,20 @@ def slim(saved: dict[str, Any]) -> dict[str, Any]:
   return out
 
 
+def commit_file(tmp: str, path: str) -> None:
+  """Publish a fully written (and flushed) ``tmp`` as ``path`` in one step, durably:
+  readers see the old file or the new one, never half of one."""
+  os.replace(tmp, path)
+  fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+  try:
+    os.fsync(fd)
+  finally:
+    os.close(fd)
+
+
 def write_slim(source: Path, target: Path) -> None:
   """Write ``slim(source)`` to ``target``: a temporary file, flushed and renamed."""
-  import os
-
   import torch
-
-  from dreamwaq.learning.runner import commit_file
 
   saved = read_checkpoint(source)
   tmp = f"{target}.tmp"

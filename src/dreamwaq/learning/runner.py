@@ -38,7 +38,7 @@ from dreamwaq.learning.distributed import (
 )
 from dreamwaq.learning.guard import Checked, first_non_finite
 from dreamwaq.learning.ppo import DreamWaqPPO
-from dreamwaq.runs import HEADER
+from dreamwaq.runs import HEADER, commit_file
 from dreamwaq.tasks.curriculum import curriculum_of
 
 TERRAIN_LEVEL = "Curriculum/terrain_levels/mean"
@@ -53,17 +53,6 @@ class TrainingStopped(Exception):
   def __init__(self, message: str, exit_code: int) -> None:
     super().__init__(message)
     self.exit_code = exit_code
-
-
-def commit_file(tmp: str, path: str) -> None:
-  """Publish a fully written (and flushed) ``tmp`` as ``path`` in one step, durably:
-  readers see the old file or the new one, never half of one."""
-  os.replace(tmp, path)
-  fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-  try:
-    os.fsync(fd)
-  finally:
-    os.close(fd)
 
 
 def rng_state(device: str) -> dict[str, Any]:
