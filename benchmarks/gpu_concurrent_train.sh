@@ -17,6 +17,13 @@ mkdir -p "$root"
 [ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
 iters=$1
 jobs_file=$2
+# The newest folder of run NAME that holds a checkpoint (a call stopped while compiling
+# leaves a folder without one).
+newest_with_checkpoint() {
+  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
+    ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
+  done | tail -1
+}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 # Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
 gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
@@ -25,7 +32,7 @@ job=0
 while read -r name task rest; do
   [ -z "$name" ] && continue
   gpu=$((job % gpus)); job=$((job + 1))
-  prev=$(ls -d "$root"/*/*_"$name" 2>/dev/null | sort | tail -1)
+  prev=$(newest_with_checkpoint "$name")
   resume=()
   [ -n "$prev" ] && resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
   # shellcheck disable=SC2086
@@ -38,7 +45,8 @@ nvidia-smi --query-gpu=memory.used --format=csv,noheader
 while read -r name task rest; do
   [ -z "$name" ] && continue
   dirs=$(ls -d "$root"/*/*_"$name" | sort)
-  latest=$(ls -v "$(echo "$dirs" | tail -1)"/model_*.pt 2>/dev/null | tail -1)
+  prev=$(newest_with_checkpoint "$name")
+  latest=${prev:+$(ls -v "$prev"/model_*.pt | tail -1)}
   stage=/tmp/carry/$name
   rm -rf "$stage" && mkdir -p "$stage"
   for d in $dirs; do
