@@ -24,6 +24,14 @@ class UserError(Exception):
   """A problem with the user's input: printed as one line, exit code 2."""
 
 
+def say(line: str) -> None:
+  """Write one line to stderr in a single write: the ranks of ``train --gpus N`` share
+  the stream, and a line written in two pieces (``print`` writes the newline apart)
+  interleaves with another rank's."""
+  sys.stderr.write(line + "\n")
+  sys.stderr.flush()
+
+
 def setup_environment() -> None:
   """Defaults every command (and every rank of ``train --gpus N``) runs with."""
   # mjlab sets MUJOCO_GL=egl on import; a headless machine without EGL needs
@@ -54,10 +62,10 @@ def run_command(args: argparse.Namespace) -> int:
   try:
     return int(args.run(args) or 0)
   except (UserError, ValueError, FileNotFoundError) as e:
-    print(f"dreamwaq {args.command}: error: {e}", file=sys.stderr)
+    say(f"dreamwaq {args.command}: error: {e}")
     return 2
   except KeyboardInterrupt:
-    print(f"dreamwaq {args.command}: interrupted", file=sys.stderr)
+    say(f"dreamwaq {args.command}: interrupted")
     return 130
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dreamwaq.cli import multi_gpu
+from dreamwaq.cli.main import say
 from dreamwaq.runs import (
   append_history,
   check_checkpoint,
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
       session.runner.learn(session.iterations, init_at_random_ep_len=True)
   except TrainingStopped as e:
     _record_end(session, "stopped", exit_code=e.exit_code, reason=str(e))
-    print(f"dreamwaq train: {e}", file=sys.stderr)
+    say(f"dreamwaq train: {e}")
     return e.exit_code
   finally:
     session.env.close()
@@ -312,7 +313,7 @@ def _resume_point(experiment_dir: Path, args: argparse.Namespace, task: str) -> 
       damaged.append(str(e))
       continue
     for problem in damaged:
-      print(f"[dreamwaq train] warning: skipping {problem}", file=sys.stderr)
+      say(f"[dreamwaq train] warning: skipping {problem}")
     return ResumePoint(path, check_checkpoint(saved, path, task), saved["iter"])
   raise ValueError(
     f"nothing to resume: none of {len(damaged)} checkpoints is readable; {damaged[0]}"
@@ -381,10 +382,9 @@ def _stop_on_signals(runner: DreamWaqRunner) -> Iterator[None]:
     runner.stop_signal = signum
     for s, handler in previous.items():
       signal.signal(s, handler)
-    print(
+    say(
       f"[dreamwaq train] {signal.Signals(signum).name}: saving and stopping after this "
-      "iteration (send it again to quit without saving)",
-      file=sys.stderr,
+      "iteration (send it again to quit without saving)"
     )
 
   for s in previous:
@@ -422,5 +422,5 @@ def _device(requested: str | None) -> str:
   if requested.startswith("cuda") and not torch.cuda.is_available():
     raise ValueError(f"--device {requested}: no CUDA device is available")
   if requested == "cpu":
-    print("[dreamwaq train] warning: training on CPU is for tests only", file=sys.stderr)
+    say("[dreamwaq train] warning: training on CPU is for tests only")
   return requested
