@@ -18,6 +18,7 @@ import json
 
 import numpy as np
 
+from dreamwaq.tasks.commands import DreamWaqVelocityCommandCfg
 from dreamwaq.tasks.env_cfg import DECIMATION, EPISODE_LENGTH_S, PHYSICS_DT, A1EnvSettings
 
 
@@ -33,7 +34,7 @@ def end_distances(
   for k in range(round(EPISODE_LENGTH_S / dt)):
     if k % steps_per_command == 0:
       v = rng.uniform(-r, r, (robots, 2))
-      v[np.linalg.norm(v, axis=1) < 0.2] = 0.0
+      v[np.linalg.norm(v, axis=1) < DreamWaqVelocityCommandCfg.min_lin_vel] = 0.0
       yaw_rate = rng.uniform(-r, r, robots)
       target = rng.uniform(-np.pi, np.pi, robots)
     if heading:

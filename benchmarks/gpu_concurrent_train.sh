@@ -8,7 +8,7 @@
 # into /root/runs first (existing files are kept), so that training resumes there:
 # benchmarks/carry/ holds the runs carried between sessions.
 # $OUT/NAME.tgz: the run's event files and params of every folder, and its newest
-# checkpoint slimmed (no optimiser state; dreamwaq.runs.slim), ready to be extracted
+# checkpoint slimmed (no optimiser state; dreamwaq.learning.ppo.slim), ready to be extracted
 # into benchmarks/carry/ and committed.
 set -uo pipefail
 export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}

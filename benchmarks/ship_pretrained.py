@@ -5,11 +5,12 @@
 
 writes ``src/dreamwaq/pretrained/<task>/`` (``$DREAMWAQ_PRETRAINED_DIR/<task>/`` when
 set), replacing what was shipped for the task: the checkpoint without its optimiser
-state (``dreamwaq.runs.slim``: networks, normalisers, estimator, curriculum, counters;
-a fine-tuning resume starts fresh optimisers at the saved learning rates), its export as ``dreamwaq export --load_run <that folder>`` writes it, and
-``card.json``: how it was trained (iteration, env steps, date, GPU, command) and, with
-``--eval``, the headline numbers of that checkpoint's ``dreamwaq eval``. The folder is
-built beside the old one and swapped in whole, so a failure leaves the old one shipped.
+state (``dreamwaq.learning.ppo.slim``: a fine-tuning resume starts fresh optimisers at
+the saved learning rates), its export as ``dreamwaq export --load_run <that folder>``
+writes it, and ``card.json``: how it was trained (iteration, env steps, date, GPU,
+command) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq
+eval``. The folder is built beside the old one and swapped in whole, so a failure
+leaves the old one shipped.
 """
 
 from __future__ import annotations

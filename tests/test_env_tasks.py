@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from mjlab.utils.lab_api.math import wrap_to_pi
 
 from dreamwaq.cli.main import main
 from dreamwaq.tasks import layout
@@ -54,8 +55,7 @@ def test_task_steps_with_random_actions(task):
   assert "Curriculum/terrain_levels/mean" in logged
   # Training steers toward a random heading: yaw rate = clip(0.5 · heading error, ±1).
   command = env.command_manager.get_term(COMMAND_NAME)
-  error = command.heading_target - env.scene["robot"].data.heading_w
-  error = torch.remainder(error + torch.pi, 2 * torch.pi) - torch.pi
+  error = wrap_to_pi(command.heading_target - env.scene["robot"].data.heading_w)
   torch.testing.assert_close(command.command[:, 2], (0.5 * error).clamp(-1.0, 1.0))
   if "history" in obs:
     # The actor's o_t is the history's newest frame: one noisy sample, not two.

@@ -21,7 +21,8 @@ from dreamwaq.cli.main import main
 from dreamwaq.export.contract import load_contract, policy_contract
 from dreamwaq.export.deployed import load_deployment, outputs
 from dreamwaq.export.onnx_policy import OnnxPolicy
-from dreamwaq.runs import OPTIMIZER_STATE, read_checkpoint
+from dreamwaq.learning.ppo import OPTIMIZER_STATE
+from dreamwaq.runs import read_checkpoint
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error

@@ -15,9 +15,10 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dreamwaq import __version__
 
@@ -30,18 +31,6 @@ misread. Format 1: rsl_rl's and the estimator's state, the terrain curriculum, t
 random generators, the step counters and this header."""
 HEADER = "dreamwaq"
 """The header's key in a checkpoint's ``infos``."""
-OPTIMIZER_STATE = (
-  "optimizer_state_dict",
-  "estimator_optimizer_state_dict",
-  "estimator_scheduler_state_dict",
-)
-"""The optimisers' moments and the estimator's scheduler: two thirds of a checkpoint,
-rebuilt within a few updates by a resume that lacks them."""
-SLIM_RATES = {
-  "learning_rate": "optimizer_state_dict",
-  "estimator_learning_rate": "estimator_optimizer_state_dict",
-}
-"""What a slim checkpoint keeps of its optimisers: each one's learning rate."""
 HISTORY = Path("params") / "history.jsonl"
 """One JSON line per start, resume and early stop of training, inherited on resume."""
 
@@ -157,37 +146,33 @@ def inherit_history(parent_run: Path, run_dir: Path) -> None:
     shutil.copyfile(parent_run / HISTORY, run_dir / HISTORY)
 
 
-def slim(saved: dict[str, Any]) -> dict[str, Any]:
-  """The checkpoint without its optimiser state (a third of the size), for shipping
-  and for carrying a run between machines: networks, normalisers, β, AdaBoot,
-  curriculum, counters and header stay; a resume starts fresh optimisers at the saved
-  learning rates."""
-  out = {k: v for k, v in saved.items() if k not in OPTIMIZER_STATE}
-  for rate, state in SLIM_RATES.items():
-    if state in saved:
-      out[rate] = saved[state]["param_groups"][0]["lr"]
-  return out
-
-
-def commit_file(tmp: str, path: str) -> None:
-  """Publish a fully written (and flushed) ``tmp`` as ``path`` in one step, durably:
-  readers see the old file or the new one, never half of one."""
-  os.replace(tmp, path)
-  fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
+  """``write`` into ``path.tmp``, flush it to disk and rename it into place: a crash
+  leaves the old file or the new one, never half of one. A failed write (a full disk)
+  removes the temporary file and raises its OSError."""
+  tmp = f"{path}.tmp"
   try:
-    os.fsync(fd)
-  finally:
-    os.close(fd)
+    with open(tmp, "wb") as f:
+      write(f)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+    directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+      os.fsync(directory)  # The rename itself survives a power cut.
+    finally:
+      os.close(directory)
+  except OSError:
+    Path(tmp).unlink(missing_ok=True)
+    raise
 
 
 def write_slim(source: Path, target: Path) -> None:
-  """Write ``slim(source)`` to ``target``: a temporary file, flushed and renamed."""
+  """Write the checkpoint ``source`` without its optimiser state to ``target``
+  (``dreamwaq.learning.ppo.slim``)."""
   import torch
 
-  saved = read_checkpoint(source)
-  tmp = f"{target}.tmp"
-  with open(tmp, "wb") as f:
-    torch.save(slim(saved), f)
-    f.flush()
-    os.fsync(f.fileno())
-  commit_file(tmp, str(target))
+  from dreamwaq.learning.ppo import slim
+
+  slimmed = slim(read_checkpoint(source))
+  write_atomically(target, lambda f: torch.save(slimmed, f))

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+from dreamwaq.cli.main import say
+
 GLOO = "DREAMWAQ_GLOO"
 """Environment variable: ``1`` lets several ranks train on the CPU over gloo (tests)."""
 HOST = "localhost"
@@ -92,7 +94,7 @@ def launch(args: argparse.Namespace, run_dir: Path, ranks: int) -> int:
       result = launcher.run(_rank_main, rank_args, sys.argv)
     except (torchrunx.WorkerFailedError, torchrunx.AgentFailedError) as e:
       reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-      print(f"dreamwaq train: error: a rank died ({reason}); see {logs}", file=sys.stderr)
+      say(f"dreamwaq train: error: a rank died ({reason}); see {logs}")
       return 1
   return int(result.rank(0))
 

@@ -41,6 +41,25 @@ LOAD_ALL = {
   "estimator": True,
 }
 """rsl_rl's ``load_cfg`` that restores everything, the estimator included."""
+OPTIMIZER_STATE = {
+  "optimizer_state_dict": "learning_rate",
+  "estimator_optimizer_state_dict": "estimator_learning_rate",
+  "estimator_scheduler_state_dict": None,
+}
+"""Optimiser entries of a checkpoint, each with the key a slim checkpoint keeps its
+learning rate under: the Adam moments are two thirds of a checkpoint, and a resume
+rebuilds them within a few updates."""
+
+
+def slim(saved: dict) -> dict:
+  """A checkpoint without its optimiser state, for shipping and for carrying a run
+  between machines: networks, normalisers, β, AdaBoot, curriculum, counters and header
+  stay, and each optimiser's learning rate; ``DreamWaqPPO.load`` resumes from it."""
+  out = {k: v for k, v in saved.items() if k not in OPTIMIZER_STATE}
+  for state, rate in OPTIMIZER_STATE.items():
+    if rate is not None and state in saved:
+      out[rate] = saved[state]["param_groups"][0]["lr"]
+  return out
 
 
 def policy_input_dim(estimator: str) -> int:
@@ -207,14 +226,14 @@ class DreamWaqPPO(PPO):
   def load(self, loaded_dict: dict, load_cfg: dict | None, strict: bool) -> bool:
     """rsl_rl's load plus the estimator side (``load_cfg["estimator"]``, on by default).
 
-    A slim checkpoint (``dreamwaq.runs.slim``) has no optimiser state: the optimisers
-    start fresh at its saved learning rates."""
+    A slim checkpoint (``slim``) has no optimiser state: the optimisers start fresh
+    at its saved learning rates."""
     load_cfg = load_cfg or LOAD_ALL
     full = "optimizer_state_dict" in loaded_dict
-    if not full:
-      load_cfg = {**load_cfg, "optimizer": False}
-    load_iteration = super().load(loaded_dict, load_cfg, strict)
-    if not full and load_cfg.get("actor"):
+    load_iteration = super().load(
+      loaded_dict, {**load_cfg, "optimizer": load_cfg.get("optimizer") and full}, strict
+    )
+    if load_cfg.get("optimizer") and not full:
       self.learning_rate = loaded_dict["learning_rate"]
       for group in self.optimizer.param_groups:
         group["lr"] = self.learning_rate

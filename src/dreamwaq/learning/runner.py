@@ -18,8 +18,7 @@ import random
 import signal
 import statistics
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +37,7 @@ from dreamwaq.learning.distributed import (
 )
 from dreamwaq.learning.guard import Checked, first_non_finite
 from dreamwaq.learning.ppo import DreamWaqPPO
-from dreamwaq.runs import HEADER, commit_file
+from dreamwaq.runs import HEADER, write_atomically
 from dreamwaq.tasks.curriculum import curriculum_of
 
 TERRAIN_LEVEL = "Curriculum/terrain_levels/mean"
@@ -300,15 +299,12 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     counters), written to a temporary file, flushed and renamed into place. A failed
     write (a full disk) removes the temporary file and stops training: at once on
     one rank; on several, every rank at the next agreed check."""
-    tmp = f"{path}.tmp"
     infos = {**(infos or {}), **self._resume_state()}
     upload, self.cfg["upload_model"] = self.cfg["upload_model"], False
+    save = super().save  # mjlab's torch.save takes an open file as well as a path.
     try:
-      with open(tmp, "wb") as f:
-        self._write(f, infos)
-      commit_file(tmp, path)
+      write_atomically(path, lambda f: save(f, infos))  # type: ignore[arg-type]
     except OSError as e:
-      Path(tmp).unlink(missing_ok=True)
       failure = f"error: could not write {path} ({e.strerror or e})"
       if not self.is_distributed:
         raise TrainingStopped(f"{failure}; {self._kept()}", 1) from None
@@ -347,12 +343,6 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
       set_rng_state(infos["rng"], self.device)
     self.last_checkpoint = path
     return infos
-
-  def _write(self, f: BinaryIO, infos: dict) -> None:
-    """mjlab's save into an open file (its ``torch.save`` takes one), synced to disk."""
-    super().save(f, infos)  # type: ignore[arg-type]
-    f.flush()
-    os.fsync(f.fileno())
 
   def _resume_state(self) -> dict[str, Any]:
     """Beside mjlab's env step counter: the header, curriculum, generators, counters."""

@@ -5,8 +5,8 @@ A folder is a run folder as ``dreamwaq train`` writes one, so every command that
 ``--load_run PATH`` takes it: ``model_<N>.pt`` (the training checkpoint without its
 optimiser state, for fine-tuning with ``train --resume --load_run PATH``), its export
 as ``dreamwaq export`` writes it (``policy.onnx``, ``policy.pt``, ``policy.json``) and
-``card.json`` (how it was trained and measured). ``benchmarks/ship_pretrained.py`` writes a folder, the card
-last: a folder without a card is not shipped.
+``card.json`` (how it was trained and measured). ``benchmarks/ship_pretrained.py``
+writes a folder, the card last: a folder without a card is not shipped.
 """
 
 from __future__ import annotations
