@@ -3,6 +3,7 @@
 # folder of its name under /root/runs; logs and a tarball of each run to $OUT.
 # Run on the GPU machine after `source /root/gpukit/env.sh`, from the repo root:
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
+# ITERATIONS: each run's total; a resumed run trains what it has left.
 # JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...]   (see train_variant.py)
 # SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
 # into /root/runs first (existing files are kept), so that training resumes there:
@@ -31,13 +32,24 @@ gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
 job=0
 while read -r name task rest; do
   [ -z "$name" ] && continue
-  gpu=$((job % gpus)); job=$((job + 1))
   prev=$(newest_with_checkpoint "$name")
   resume=()
-  [ -n "$prev" ] && resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
+  left=$iters
+  if [ -n "$prev" ]; then
+    # ITERATIONS is the run's total: a resume trains what is left after model_N.pt.
+    last=$(ls -v "$prev"/model_*.pt | tail -1)
+    last=${last##*/model_}
+    left=$((iters - ${last%.pt} - 1))
+    resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
+  fi
+  if [ "$left" -le 0 ]; then
+    echo "$name: trained $iters iterations already" | tee "$OUT/$name.log"
+    continue
+  fi
+  gpu=$((job % gpus)); job=$((job + 1))
   # shellcheck disable=SC2086
   CUDA_VISIBLE_DEVICES=$gpu timeout -s INT "${TRAIN_TIMEOUT:-540}" python benchmarks/train_variant.py $rest -- train \
-    --task "$task" --headless --num_envs "${NUM_ENVS:-4096}" --max_iterations "$iters" \
+    --task "$task" --headless --num_envs "${NUM_ENVS:-4096}" --max_iterations "$left" \
     --log_root "$root" --run_name "$name" "${resume[@]}" > "$OUT/$name.log" 2>&1 &
 done < "$jobs_file"
 wait

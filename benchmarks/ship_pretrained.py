@@ -8,7 +8,7 @@ set), replacing what was shipped for the task: the checkpoint without its optimi
 state (``dreamwaq.learning.ppo.slim``: a fine-tuning resume starts fresh optimisers at
 the saved learning rates), its export as ``dreamwaq export --load_run <that folder>``
 writes it, and ``card.json``: how it was trained (iteration, env steps, date, GPU,
-command) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq
+command, wall-clock training time of all its sessions) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq
 eval``. The folder is built beside the old one and swapped in whole, so a failure
 leaves the old one shipped.
 """
@@ -28,7 +28,7 @@ from typing import Any
 from dreamwaq import pretrained
 from dreamwaq.evaluation.report import hardest_label, headline_condition, per_terrain_mean
 from dreamwaq.export.export import export_policy
-from dreamwaq.runs import check_checkpoint, read_checkpoint, write_slim
+from dreamwaq.runs import check_checkpoint, read_checkpoint, training_time, write_slim
 from dreamwaq.tasks.registry import get_task
 
 TRAIN_PARAMS = Path("params") / "train.yaml"
@@ -48,6 +48,7 @@ def ship(
   checkpoint = checkpoint.resolve()
   saved = read_checkpoint(checkpoint)
   header = check_checkpoint(saved, checkpoint, task.name)
+  trained = training_time(checkpoint.parent)  # Kernel compilation and env build excluded.
   card = {
     "task": task.name,
     "checkpoint": checkpoint.name,
@@ -59,6 +60,8 @@ def ship(
     "dreamwaq_version": header["version"],
     "date": date.fromtimestamp(checkpoint.stat().st_mtime).isoformat(),
     "gpu": gpu,
+    "training_time_s": trained.seconds,
+    "training_iterations": trained.iterations,
     "command": command or _train_command(checkpoint.parent),
     "eval": _headline(evaluation, checkpoint, task.name) if evaluation else None,
   }

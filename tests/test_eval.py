@@ -223,6 +223,7 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
     assert (out / f"{name}.png").stat().st_size > 5_000
     assert f"]({name}.png)" in report
   assert "| a1_base | a1_base |" in report and "not evaluated" in report
+  assert "| 0 | 0:00:00 (+1 session(s) with no end recorded) | not recorded |" in report
   assert "| paper: Baseline | 0.511 ± 0.053 | 20.51 ± 6.44 |" in report
   assert "| a1_waq |" in report.split("Table III")[-1]  # Measured beside the paper.
   assert "wrote" in capsys.readouterr().out

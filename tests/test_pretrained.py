@@ -121,6 +121,7 @@ def test_ship_writes_the_slim_checkpoint_its_export_and_a_card(use_shipped):
   assert card["iteration"] == ITERATIONS - 1 and card["gpu"] == "none (CPU)"
   assert card["env_steps"] == ITERATIONS * 24 * 8 and card["num_envs"] == 8
   assert card["run"] == tiny_run("a1_waq").checkpoint.parent.name and card["command"]
+  assert card["training_iterations"] == 0  # The tiny run's one session never closed.
   headline = card["eval"]
   assert headline["condition"] == "training randomisation"
   assert set(headline["success_pct_mean_over_rows"]) == {"stairs_up"}

@@ -16,6 +16,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from dreamwaq.cli import train
 from dreamwaq.cli.main import build_parser, main
+from dreamwaq.evaluation.curves import read_curves
+from dreamwaq.runs import lineage, training_time
 from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS
 from dreamwaq.tasks.registry import TASKS
 
@@ -135,6 +137,20 @@ def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
   assert sorted(p.name for p in session.log_dir.glob("model_*")) == ["model_4.pt"]
   assert [step for step, _ in scalars(session.log_dir)["Loss/value"]] == [3, 4]
   assert torch.load(session.log_dir / "model_4.pt", weights_only=False)["iter"] == 4
+  # The run is both folders: its curves and its training time span them.
+  assert lineage(session.log_dir) == [runs["a1_waq"], session.log_dir]
+  value = read_curves(session.log_dir, ["Loss/value"])["Loss/value"]
+  assert value.iterations.tolist() == [0, 1, 2, 3, 4]
+  trained = training_time(session.log_dir)  # This session, not run by main, never closed.
+  assert (trained.iterations, trained.unclosed) == (ITERATIONS, 1)
+
+
+def test_the_history_gives_each_runs_training_time(runs):
+  for run_dir in runs.values():
+    trained = training_time(run_dir)
+    assert (trained.iterations, trained.unclosed, trained.gpus) == (ITERATIONS, 0, ())
+    assert 0 <= trained.seconds < 600
+    assert lineage(run_dir) == [run_dir]
 
 
 def test_resume_restores_the_terrain_curriculum(runs, tmp_path):

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -144,6 +145,70 @@ def inherit_history(parent_run: Path, run_dir: Path) -> None:
   if (parent_run / HISTORY).is_file():
     (run_dir / HISTORY).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(parent_run / HISTORY, run_dir / HISTORY)
+
+
+def read_history(run_dir: Path) -> list[dict[str, Any]]:
+  """The events of the run's ``params/history.jsonl``, oldest first (none if it has
+  none; a torn last line, from a run killed while writing it, is left out)."""
+  path = run_dir / HISTORY
+  if not path.is_file():
+    return []
+  events = []
+  for line in path.read_text().splitlines():
+    try:
+      events.append(json.loads(line))
+    except json.JSONDecodeError:
+      continue
+  return events
+
+
+def lineage(run_dir: Path) -> list[Path]:
+  """The folders a run trained in, oldest first, ending with ``run_dir``: each resume
+  writes a new folder beside the one it resumed (history's ``resumed_from``). Found by
+  name beside ``run_dir``, so a run copied to another machine keeps its chain; folders
+  not there are left out."""
+  names = [
+    Path(e["resumed_from"]).parent.name
+    for e in read_history(run_dir)
+    if e.get("resumed_from")
+  ]
+  earlier = (run_dir.parent / n for n in dict.fromkeys(names) if n != run_dir.name)
+  return [d for d in earlier if d.is_dir()] + [run_dir]
+
+
+@dataclass(frozen=True)
+class TrainingTime:
+  """Wall-clock training of a run, all its resumes included, from its history. Each
+  ``start``/``resume`` event is written once the env is built, so building it and
+  compiling Warp's kernels are not counted."""
+
+  seconds: float
+  """Summed over the sessions that closed (``stopped`` or ``done``)."""
+  iterations: int
+  """Trained in those sessions."""
+  unclosed: int
+  """Sessions with no closing event (killed, or still running): not counted."""
+  gpus: tuple[str, ...]
+  """What the sessions trained on (``"1 x NVIDIA H200"``), as recorded; none on CPU
+  or before dreamwaq recorded it."""
+
+
+def training_time(run_dir: Path) -> TrainingTime:
+  """How long the run trained, from its ``params/history.jsonl``."""
+  seconds, iterations, unclosed, opened = 0.0, 0, 0, None
+  gpus: dict[str, None] = {}
+  for event in read_history(run_dir):
+    if event["event"] in ("start", "resume"):
+      unclosed += opened is not None
+      opened = event
+      if event.get("gpu"):
+        gpus[event["gpu"]] = None
+    elif event["event"] in ("stopped", "done") and opened is not None:
+      took = datetime.fromisoformat(event["time"]) - datetime.fromisoformat(opened["time"])
+      seconds += took.total_seconds()
+      iterations += event["iteration"] - opened["iteration"] + 1
+      opened = None
+  return TrainingTime(seconds, iterations, unclosed + (opened is not None), tuple(gpus))
 
 
 def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> None:

@@ -284,6 +284,7 @@ def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
       argv=sys.argv,
       args={k: v for k, v in vars(args).items() if k not in ("run", "command")},
       host=os.uname().nodename,
+      gpu=_gpu_name(device, plan.ranks),
       pid=os.getpid(),
       resumed_from=resume.path if resume else None,
       iteration=first,
@@ -411,6 +412,16 @@ def _record_end(session: TrainSession, event: str, **fields: Any) -> None:
 def _rank() -> int:
   """This process's rank (0 without torchrun); rank 0 writes the run folder."""
   return int(os.environ.get("RANK", "0"))
+
+
+def _gpu_name(device: str, ranks: int) -> str | None:
+  """What the run trains on, as ``"2 x NVIDIA H200"`` (None on the CPU): training time
+  means little without it."""
+  import torch
+
+  if not device.startswith("cuda"):
+    return None
+  return f"{ranks} x {torch.cuda.get_device_name(torch.device(device))}"
 
 
 def _device(requested: str | None) -> str:

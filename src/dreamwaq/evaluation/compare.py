@@ -17,6 +17,7 @@ from dreamwaq.evaluation.report import (
   headline_condition,
   per_terrain_mean,
 )
+from dreamwaq.runs import TrainingTime, training_time
 
 REPORT = "report.md"
 
@@ -30,6 +31,8 @@ class RunSummary:
   """Curve name of ``CURVE_TAGS`` → curve."""
   evaluation: dict[str, Any] | None
   """The run's ``eval.json``, if it has one."""
+  training: TrainingTime
+  """Its wall-clock training, every session of it."""
 
   def condition(self) -> dict[str, Any] | None:
     """The evaluated condition the bars and the push table use."""
@@ -63,7 +66,10 @@ def load_runs(run_dirs: Sequence[Path]) -> list[RunSummary]:
   tasks = [task for _, task, _, _ in loaded]
   unique = None not in tasks and len(set(tasks)) == len(tasks)
   return [
-    RunSummary(task if unique else f"{task or '?'} {run_dir.name}", run_dir, task, c, e)
+    RunSummary(
+      task if unique else f"{task or '?'} {run_dir.name}",
+      run_dir, task, c, e, training_time(run_dir),
+    )
     for run_dir, task, c, e in loaded
   ]
 

@@ -1,5 +1,5 @@
-"""Training curves from a run's TensorBoard event files (every file of the folder,
-so a resumed run reads as one curve)."""
+"""Training curves from a run's TensorBoard event files: every file of its folder and
+of the folders it resumed, so a run trained over several sessions reads as one curve."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dreamwaq.learning.runner import TERRAIN_LEVEL
+from dreamwaq.runs import lineage
 
 REWARD = "Train/mean_reward"
 """rsl_rl's mean episode return over the last finished episodes."""
@@ -25,18 +26,22 @@ class Curve:
 def read_curves(
   run_dir: Path, tags: Sequence[str] = tuple(CURVE_TAGS.values())
 ) -> dict[str, Curve]:
-  """The scalars ``tags`` logged in ``run_dir`` (tags never logged are left out)."""
+  """The scalars ``tags`` logged by the run, its earlier folders included
+  (``runs.lineage``: a resume trains in a new folder); tags never logged are left out."""
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-  if not any(Path(run_dir).glob("events.out.tfevents.*")):
-    return {}
-  events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-  events.Reload()
-  logged = set(events.Tags().get("scalars", ()))
+  points: dict[str, dict[int, float]] = {}
+  for folder in lineage(Path(run_dir)):
+    if not any(folder.glob("events.out.tfevents.*")):
+      continue
+    events = EventAccumulator(str(folder), size_guidance={"scalars": 0})
+    events.Reload()
+    logged = set(events.Tags().get("scalars", ()))
+    for tag in (t for t in tags if t in logged):
+      # A step logged twice (a resume repeats none, a restart may): the latest wins.
+      points.setdefault(tag, {}).update((e.step, e.value) for e in events.Scalars(tag))
   curves = {}
-  for tag in tags:
-    if tag in logged:
-      points = {e.step: e.value for e in events.Scalars(tag)}  # A resumed step: the latest.
-      steps = np.array(sorted(points))
-      curves[tag] = Curve(steps, np.array([points[s] for s in steps]))
+  for tag in (t for t in tags if t in points):
+    steps = sorted(points[tag])
+    curves[tag] = Curve(np.array(steps), np.array([points[tag][s] for s in steps]))
   return curves

@@ -12,6 +12,7 @@ from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
 if TYPE_CHECKING:
   from dreamwaq.evaluation.compare import RunSummary
+  from dreamwaq.runs import TrainingTime
 
 EVAL_JSON = "eval.json"
 EVAL_MD = "eval.md"
@@ -167,18 +168,33 @@ def per_terrain_mean(condition: dict[str, Any], key: str) -> dict[str, float | N
   return means
 
 
+def _training(trained: TrainingTime) -> tuple[str, str, str]:
+  """Iterations, ``h:mm:ss`` and GPU of a run's training, with its uncounted sessions."""
+  minutes, seconds = divmod(round(trained.seconds), 60)
+  took = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+  if trained.unclosed:
+    took += f" (+{trained.unclosed} session(s) with no end recorded)"
+  return str(trained.iterations), took, ", ".join(trained.gpus) or "not recorded"
+
+
 def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   """The ``compare`` report: runs, curves, per-terrain bars and tables, push table."""
   lines = [f"# Comparison: {', '.join(r.label for r in runs)}", ""]
   not_evaluated = "not evaluated (`dreamwaq eval`)"
   lines += _table(
-    ["run", "task", "folder", "evaluated checkpoint"],
+    ["run", "task", "folder", "iterations trained", "training time", "GPU",
+     "evaluated checkpoint"],
     [
-      [r.label, r.task or "?", str(r.run_dir),
+      [r.label, r.task or "?", str(r.run_dir), *_training(r.training),
        r.evaluation.get("checkpoint", "?") if r.evaluation else not_evaluated]
       for r in runs
     ],
   )  # fmt: skip
+  lines += [
+    "",
+    "Training time: wall clock of every session of the run (resumes included), from "
+    "its `params/history.jsonl`; building the env and compiling kernels excluded.",
+  ]
   missing = [r.label for r in runs if not r.curves]
   lines += ["", "## Learning curves", ""]
   lines += [
