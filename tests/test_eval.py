@@ -198,6 +198,17 @@ class ZeroPolicy(torch.nn.Module):
     return torch.zeros(obs.shape[0], len(a1.JOINT_NAMES))
 
 
+def test_a_grid_whose_centre_tile_holds_the_robots_reference_pose_evaluates():
+  """MuJoCo Warp counts the contacts of the model's reference pose (the robot at the
+  origin, inside this grid's centre tile: 20) against the per-env budget when it builds."""
+  config = EvalConfig(
+    robots=1, duration_s=0.2, rows=(3, 5, 7), terrains=("stairs_up", "stairs_down", "discrete"),
+    conditions=("nominal",), push_levels=(),
+  )  # fmt: skip
+  results = evaluate(get_task("a1_base"), ZeroPolicy(), config, "cpu", log=lambda s: None)
+  assert len(results["conditions"]["nominal"]["terrain"]["discrete"]["rows"]) == 3
+
+
 def test_a_policy_that_does_nothing_fails_on_high_stairs():
   config = EvalConfig(
     robots=4, duration_s=2.0, rows=(9,), terrains=("stairs_up",), conditions=("nominal",),

@@ -106,7 +106,7 @@ def test_contract_is_beside_and_inside_the_onnx_file(exported, task):
   assert policy.output_names == list(contract["outputs"])
 
 
-def test_a_run_folder_copied_from_another_machine_exports(tmp_path, capsys):
+def test_a_run_folder_copied_from_another_machine_exports(tmp_path, capsys, monkeypatch):
   run = tiny_run("a1_waq")
   copied = tmp_path / "logs" / "rough_a1_waq" / "from_computer_a"
   copied.mkdir(parents=True)
@@ -116,6 +116,10 @@ def test_a_run_folder_copied_from_another_machine_exports(tmp_path, capsys):
   assert main(argv) == 0
   assert (copied / "exported" / "policy.onnx").is_file()
   assert main(["export", "--task", "a1_waq", "--load_run", str(copied)]) == 0  # A path.
+  monkeypatch.chdir(tmp_path)
+  relative = ["--load_run", "logs/rough_a1_waq/from_computer_a", "--out", "relative"]
+  assert main(["export", "--task", "a1_waq", *relative]) == 0  # A path from here.
+  assert (tmp_path / "relative" / "policy.onnx").is_file()
   capsys.readouterr()
 
 

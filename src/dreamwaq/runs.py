@@ -54,6 +54,8 @@ def checkpoints(experiment_dir: Path, load_run: str | None = None) -> list[Path]
       raise FileNotFoundError(f"no checkpoints in {experiment_dir}")
   else:
     run_dir = experiment_dir / load_run  # An absolute path is taken as it is.
+    if not run_dir.is_dir() and Path(load_run).is_dir():
+      run_dir = Path(load_run)  # A path from here: a run kept outside the log root.
     if not run_dir.is_dir():
       raise FileNotFoundError(f"no run {load_run!r} in {experiment_dir}")
     if not iterations(run_dir):

@@ -51,6 +51,14 @@ the training terrain use 1.6-3 contacts and at most 35 rows per env (elliptic co
 give 3 rows per contact); the default budget (1024 rows) cost 14 % of the physics
 step (benchmarks/README.md). Overflow is logged as Episode_Metrics/contact_budget_overflow:
 0 in every logged iteration of the first four H100 runs (1,636 iterations in all)."""
+PLAY_CONTACTS_PER_ENV = 64
+PLAY_CONSTRAINT_ROWS_PER_ENV = 256
+"""The budgets of play, eval and record envs. MuJoCo Warp checks the model's reference
+pose against the per-env budget when it builds: the robot at the world origin with its
+legs straight, standing inside whatever tile lies there. On the evaluation's grids that
+can be 20 contacts (`dreamwaq eval --terrains stairs_up stairs_down discrete --rows 3 5
+7`), more than training's 16. These envs are few, so the room costs nothing that
+matters."""
 EPISODE_LENGTH_S = 20.0
 
 
@@ -389,6 +397,7 @@ def make_a1_env_cfg(
     episode_length_s=EPISODE_LENGTH_S,
   )
   if play:
+    cfg.sim.nconmax, cfg.sim.njmax = PLAY_CONTACTS_PER_ENV, PLAY_CONSTRAINT_ROWS_PER_ENV
     cfg.events.pop(observations.PUSH_EVENT)
     cfg.curriculum = {}
     cfg.terminations.pop("time_out")
