@@ -5,30 +5,14 @@
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
 # ITERATIONS: each run's total; a resumed run trains what it has left.
 # JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...]   (see train_variant.py)
-# SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
-# into /root/runs first (existing files are kept), so that training resumes there:
-# benchmarks/carry/ holds the runs carried between sessions.
+# SEED_RUNS=DIR (optional): see gpu_runs.sh.
 # $OUT/NAME.tgz: the run's event files and params of every folder, and its newest
 # checkpoint slimmed (no optimiser state; dreamwaq.learning.ppo.slim), ready to be extracted
 # into benchmarks/carry/ and committed.
 set -uo pipefail
-export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
-root=/root/runs
-mkdir -p "$root"
-[ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
 iters=$1
 jobs_file=$2
-# The newest folder of run NAME that holds a checkpoint (a call stopped while compiling
-# leaves a folder without one).
-newest_with_checkpoint() {
-  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
-    ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
-  done | tail -1
-}
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-# Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
-gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
-[ "$gpus" -ge 1 ] || gpus=1
+source "$(dirname "$0")/gpu_runs.sh"
 job=0
 while read -r name task rest; do
   [ -z "$name" ] && continue

@@ -1,0 +1,19 @@
+# Sourced by the gpu_*.sh scripts that work on the runs of a jobs file under /root/runs.
+# SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
+# into /root/runs first (existing files are kept): benchmarks/carry/ holds the runs
+# carried between sessions.
+export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
+root=/root/runs
+mkdir -p "$root"
+[ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
+# The newest folder of run NAME that holds a checkpoint (a call stopped while compiling
+# leaves a folder without one).
+newest_with_checkpoint() {
+  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
+    ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
+  done | tail -1
+}
+# Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
+[ "$gpus" -ge 1 ] || gpus=1
