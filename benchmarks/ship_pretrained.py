@@ -28,7 +28,13 @@ from typing import Any
 from dreamwaq import pretrained
 from dreamwaq.evaluation.report import hardest_label, headline_condition, per_terrain_mean
 from dreamwaq.export.export import export_policy
-from dreamwaq.runs import check_checkpoint, read_checkpoint, training_time, write_slim
+from dreamwaq.runs import (
+  check_checkpoint,
+  read_checkpoint,
+  read_history,
+  training_time,
+  write_slim,
+)
 from dreamwaq.tasks.registry import get_task
 
 TRAIN_PARAMS = Path("params") / "train.yaml"
@@ -80,14 +86,19 @@ def ship(
 
 
 def _train_command(run_dir: Path) -> str:
-  """The command line ``dreamwaq train`` recorded for the run (program by name: the
-  training machine's paths mean nothing here)."""
+  """The command line that started the run: its history's first ``start``, which a
+  resume does not repeat (else the one ``dreamwaq train`` recorded in the folder).
+  The program by name: the training machine's paths mean nothing here."""
   import yaml
 
+  starts = [e["argv"] for e in read_history(run_dir) if e["event"] == "start"]
   path = run_dir / TRAIN_PARAMS
-  if not path.is_file():
+  if starts:
+    argv = starts[0]
+  elif path.is_file():
+    argv = yaml.safe_load(path.read_text())["argv"]
+  else:
     raise FileNotFoundError(f"no {path} to take the training command from; pass --command")
-  argv = yaml.safe_load(path.read_text())["argv"]
   program = Path(argv[0])
   return shlex.join([program.name if program.is_absolute() else argv[0], *argv[1:]])
 
