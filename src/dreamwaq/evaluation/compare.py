@@ -68,7 +68,11 @@ def load_runs(run_dirs: Sequence[Path]) -> list[RunSummary]:
   return [
     RunSummary(
       task if unique else f"{task or '?'} {run_dir.name}",
-      run_dir, task, c, e, training_time(run_dir),
+      run_dir,
+      task,
+      c,
+      e,
+      training_time(run_dir),
     )
     for run_dir, task, c, e in loaded
   ]

@@ -192,8 +192,10 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   )  # fmt: skip
   lines += [
     "",
-    "Training time: wall clock of every session of the run (resumes included), from "
-    "its `params/history.jsonl`; building the env and compiling kernels excluded.",
+    (
+      "Training time: wall clock of every session of the run (resumes included), from "
+      "its `params/history.jsonl`; building the env and compiling kernels excluded."
+    ),
   ]
   missing = [r.label for r in runs if not r.curves]
   lines += ["", "## Learning curves", ""]
