@@ -237,6 +237,11 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
   assert "| 0 | 0:00:00 (+1 session(s) with no end recorded) | not recorded |" in report
   assert "| paper: Baseline | 0.511 ± 0.053 | 20.51 ± 6.44 |" in report
   assert "| a1_waq |" in report.split("Table III")[-1]  # Measured beside the paper.
+  estimation = report.split("## Velocity estimation")[1].split("##")[0]
+  assert "| terrain | a1_waq |" in estimation  # a1_base, no estimator, was not evaluated.
+  by_condition = report.split("## Success under each condition")[1].split("##")[0]
+  for label in ("training randomisation", "friction 0.2", "payload +2 kg"):
+    assert f"a1_waq: {label}" in by_condition
   assert "wrote" in capsys.readouterr().out
 
 

@@ -177,6 +177,26 @@ def _training(trained: TrainingTime) -> tuple[str, str, str]:
   return str(trained.iterations), took, ", ".join(trained.gpus) or "not recorded"
 
 
+def _conditions_table(runs: Sequence[RunSummary], kinds: Sequence[str]) -> list[str]:
+  """Success per terrain type under every evaluated condition of every run (none when
+  each run was evaluated under one condition only)."""
+  columns = [
+    (r.label, condition)
+    for r in runs
+    if len(r.evaluation["conditions"]) > 1
+    for condition in r.evaluation["conditions"].values()
+  ]
+  if not columns:
+    return []
+  means = [per_terrain_mean(condition, "success_rate") for _, condition in columns]
+  lines = ["", "## Success under each condition", ""]
+  lines += ["Success % per terrain type, mean over the evaluated rows:", ""]
+  return lines + _table(
+    ["terrain", *(f"{label}: {condition['label']}" for label, condition in columns)],
+    [[kind, *(_num(m.get(kind), 0, 100) for m in means)] for kind in kinds],
+  )
+
+
 def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   """The ``compare`` report: runs, curves, per-terrain bars and tables, push table."""
   lines = [f"# Comparison: {', '.join(r.label for r in runs)}", ""]
@@ -244,6 +264,19 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
       for kind in kinds
     ],
   )  # fmt: skip
+  estimated = {k: per_terrain_mean(c, "vel_est_rmse_mps") for k, c in conditions.items()}
+  estimated = {k: v for k, v in estimated.items() if any(x is not None for x in v.values())}
+  if estimated:
+    what = (
+      "RMSE of the estimated against the true body velocity (m/s, three axes), mean over "
+      "the evaluated rows:"
+    )
+    lines += ["", "## Velocity estimation", "", what, ""]
+    lines += _table(
+      ["terrain", *estimated],
+      [[kind, *(_num(estimated[k].get(kind), 3) for k in estimated)] for kind in kinds],
+    )
+  lines += _conditions_table(evaluated, kinds)
   pushes = {label: c["push"] for label, c in conditions.items() if c["push"]}
   if pushes:
     level = next(iter(pushes.values()))["paper_level_mps"]
