@@ -1,18 +1,23 @@
 """Throughput the way Isaac Lab reports it: env only, with policy inference, with training.
 
 Each task is measured in the same process, one after another, so that a ratio
-between dreamwaq's task and mjlab's stock Go1 rough task holds on a noisy machine.
+between dreamwaq's task and mjlab's stock Go1 rough task holds on a noisy machine (a
+``--resume``d run continues on the same machine, in a new process).
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+
+from dreamwaq.runs import write_atomically
 
 STOCK_TASK = "Mjlab-Velocity-Rough-Unitree-Go1"
 """mjlab's own rough-terrain quadruped task, the reference for ratios."""
@@ -109,7 +114,9 @@ def bench_task(
     train_s = time.perf_counter() - t0
     steps_per_it = runner.cfg["num_steps_per_env"]
     env.close()
-  memory = torch.cuda.max_memory_allocated(device) / 2**30 if device.startswith("cuda") else None
+  memory = (
+    torch.cuda.max_memory_allocated(device) / 2**30 if device.startswith("cuda") else None
+  )
   return BenchResult(
     task=task,
     num_envs=num_envs,
@@ -125,7 +132,11 @@ def bench_task(
 def machine_info(device: str) -> dict[str, Any]:
   import platform
 
-  info: dict[str, Any] = {"device": device, "torch": torch.__version__, "host": platform.node()}
+  info: dict[str, Any] = {
+    "device": device,
+    "torch": torch.__version__,
+    "host": platform.node(),
+  }
   if device.startswith("cuda"):
     props = torch.cuda.get_device_properties(device)
     info |= {"gpu": props.name, "gpu_memory_gib": props.total_memory / 2**30}
@@ -133,21 +144,54 @@ def machine_info(device: str) -> dict[str, Any]:
 
 
 def run_benchmarks(
-  tasks: list[str], env_counts: list[int], device: str, steps: int, iterations: int
+  tasks: list[str],
+  env_counts: list[int],
+  device: str,
+  steps: int,
+  iterations: int,
+  out: Path,
+  resume: bool = False,
 ) -> dict[str, Any]:
-  """Every task at every env count; ratios of each task to the stock task where both ran."""
-  results = [
-    asdict(bench_task(task, n, device, steps, iterations)) for n in env_counts for task in tasks
-  ]
+  """Every task at every env count, ``out`` rewritten after each one, so that a run cut
+  short (a GPU call's time limit) keeps what it measured; with ``resume`` the results
+  ``out`` holds for the same device, steps and iterations are kept and not measured
+  again. Ratios of each task to the stock task where both ran."""
+  report = {
+    "machine": machine_info(device),
+    "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    "steps": steps,
+    "iterations": iterations,
+    "results": [],
+  }
+  if resume and out.is_file():
+    kept = json.loads(out.read_text())
+    same = ("steps", "iterations")
+    if kept["machine"] != report["machine"] or any(kept[k] != report[k] for k in same):
+      raise ValueError(
+        f"{out} was measured on another device or with other --steps/--iterations"
+      )
+    report["results"] = kept["results"]
+  for n in env_counts:
+    for task in tasks:
+      if any(r["task"] == task and r["num_envs"] == n for r in report["results"]):
+        continue
+      report["results"].append(asdict(bench_task(task, n, device, steps, iterations)))
+      _add_ratios(report["results"])
+      _write(out, report)
+  return report
+
+
+def _write(out: Path, report: dict[str, Any]) -> None:
+  """The whole report, replacing the file in one rename (a kill leaves the last one)."""
+  data = (json.dumps(report, indent=1) + "\n").encode()
+  out.parent.mkdir(parents=True, exist_ok=True)
+  write_atomically(out, lambda f: f.write(data))
+
+
+def _add_ratios(results: list[dict[str, Any]]) -> None:
+  """Each task's rates over the stock task's at the same env count, where both ran."""
   rates = ("env_steps_per_s", "inference_steps_per_s", "training_steps_per_s")
   for r in results:
     ref = [x for x in results if x["task"] == STOCK_TASK and x["num_envs"] == r["num_envs"]]
     if ref and r["task"] != STOCK_TASK:
       r["ratio_to_stock"] = {k: r[k] / ref[0][k] for k in rates}
-  return {
-    "machine": machine_info(device),
-    "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    "steps": steps,
-    "iterations": iterations,
-    "results": results,
-  }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
@@ -17,7 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     "--no_stock", action="store_true", help="skip mjlab's Mjlab-Velocity-Rough-Unitree-Go1"
   )
   p.add_argument("--device", help="default: cuda:0 when there is a GPU, else cpu")
-  p.add_argument("--out", type=Path, default=Path("bench.json"))
+  p.add_argument(
+    "--out", type=Path, default=Path("bench.json"), help="rewritten after each measurement"
+  )
+  p.add_argument(
+    "--resume",
+    action="store_true",
+    help="keep what --out holds (same device, --steps, --iterations); measure the rest",
+  )
   p.set_defaults(run=run)
 
 
@@ -35,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
       raise ValueError(f"--{flag} must be positive")
   device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
   tasks = list(args.task) + ([] if args.no_stock else [STOCK_TASK])
-  report = run_benchmarks(tasks, args.num_envs, device, args.steps, args.iterations)
-  args.out.parent.mkdir(parents=True, exist_ok=True)
-  args.out.write_text(json.dumps(report, indent=1) + "\n")
-  print(f"{'task':<34} {'envs':>6} {'env/s':>10} {'infer/s':>10} {'train/s':>10}  vs stock (train)")
+  report = run_benchmarks(
+    tasks, args.num_envs, device, args.steps, args.iterations, args.out, args.resume
+  )
+  print(
+    f"{'task':<34} {'envs':>6} {'env/s':>10} {'infer/s':>10} {'train/s':>10}  vs stock (train)"
+  )
   for r in report["results"]:
     ratio = r.get("ratio_to_stock", {}).get("training_steps_per_s")
     print(
