@@ -21,7 +21,7 @@ while read -r name task rest; do
   left=$iters
   if [ -n "$prev" ]; then
     # ITERATIONS is the run's total: a resume trains what is left after model_N.pt.
-    last=$(ls -v "$prev"/model_*.pt | tail -1)
+    last=$(newest_checkpoint "$prev")
     last=${last##*/model_}
     left=$((iters - ${last%.pt} - 1))
     resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
@@ -42,7 +42,7 @@ while read -r name task rest; do
   [ -z "$name" ] && continue
   dirs=$(ls -d "$root"/*/*_"$name" | sort)
   prev=$(newest_with_checkpoint "$name")
-  latest=${prev:+$(ls -v "$prev"/model_*.pt | tail -1)}
+  latest=${prev:+$(newest_checkpoint "$prev")}
   stage=/tmp/carry/$name
   rm -rf "$stage" && mkdir -p "$stage"
   for d in $dirs; do

@@ -13,6 +13,10 @@ newest_with_checkpoint() {
     ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
   done | tail -1
 }
+# The newest model_N.pt of a run folder.
+newest_checkpoint() {
+  ls -v "$1"/model_*.pt | tail -1
+}
 # Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)

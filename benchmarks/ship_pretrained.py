@@ -44,7 +44,7 @@ TRAIN_PARAMS = Path("params") / "train.yaml"
 def ship(
   checkpoint: Path,
   task_name: str,
-  gpu: str,
+  gpu: str | None = None,
   command: str | None = None,
   evaluation: Path | None = None,
 ) -> Path:
@@ -55,6 +55,9 @@ def ship(
   saved = read_checkpoint(checkpoint)
   header = check_checkpoint(saved, checkpoint, task.name)
   trained = training_time(checkpoint.parent)  # Kernel compilation and env build excluded.
+  gpu = gpu or ", ".join(trained.gpus)
+  if not gpu:
+    raise ValueError(f"{checkpoint.parent}'s history records no GPU; pass --gpu")
   card = {
     "task": task.name,
     "checkpoint": checkpoint.name,
@@ -137,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("checkpoint", type=Path, help="RUN_DIR/model_N.pt")
   parser.add_argument("--task", required=True)
   parser.add_argument(
-    "--gpu", required=True, help="what it trained on, e.g. '1 x NVIDIA H100 80GB HBM3'"
+    "--gpu",
+    help="what it trained on, e.g. '1 x NVIDIA H100 80GB HBM3' (default: what the run's "
+    "history recorded)",
   )
   parser.add_argument("--eval", type=Path, help="that checkpoint's eval.json")
   parser.add_argument("--command", help=f"default: the argv in RUN_DIR/{TRAIN_PARAMS}")

@@ -197,6 +197,8 @@ def test_ship_refuses_another_task_or_another_checkpoints_eval(
   argv = [checkpoint, "--task", "a1_waq", "--gpu", "x", "--eval", str(other_eval)]
   assert ship_pretrained.main(argv) == 2
   assert "model_0.pt, not a1_waq" in capsys.readouterr().err
+  assert ship_pretrained.main([checkpoint, "--task", "a1_waq"]) == 2  # Trained on CPU.
+  assert "history records no GPU; pass --gpu" in capsys.readouterr().err
   assert (use_shipped / "a1_waq" / "card.json").read_bytes() == card  # Still shipped.
 
 
