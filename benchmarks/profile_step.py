@@ -225,7 +225,7 @@ def main() -> None:
   for name in args.variants:
     try:
       result["variants"][name] = physics_variant(mjm, *states, args.steps * 2, **VARIANTS[name])
-    except Exception as e:  # a variant that fails is reported, the others still run
+    except Exception as e:  # noqa: BLE001 (a variant that fails is reported, the others still run)
       result["variants"][name] = {"error": f"{type(e).__name__}: {e}"}
     print(name, json.dumps(result["variants"][name]), flush=True)
     write()

@@ -9,7 +9,7 @@ from mjlab.terrains import TerrainEntityCfg
 from dreamwaq.tasks.env_cfg import A1EnvSettings
 from dreamwaq.tasks.registry import get_task
 
-SMALL_TERRAIN = dict(terrain_rows=2, terrain_cols=5)
+SMALL_TERRAIN = {"terrain_rows": 2, "terrain_cols": 5}
 """Two rows, one column per terrain type: every type, built fast."""
 
 

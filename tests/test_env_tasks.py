@@ -41,7 +41,7 @@ def test_task_steps_with_random_actions(task):
   logged: set[str] = set()
   torch.manual_seed(0)
   for _ in range(50):
-    obs, reward, terminated, timed_out, extras = env.step(torch.randn(4, 12))
+    obs, reward, _, _, extras = env.step(torch.randn(4, 12))
     for name, value in obs.items():
       assert value.shape == (4, EXPECTED[task][name]), name
       assert torch.isfinite(value).all(), f"non-finite {name} observation"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -38,7 +39,7 @@ def test_all_five_types_with_difficulty_increasing_by_row():
         (y >= y[0] + col * TILE_SIZE) & (y < y[0] + (col + 1) * TILE_SIZE)
       ][:, (x >= x[0] + row * TILE_SIZE) & (x < x[0] + (row + 1) * TILE_SIZE)]
       relief.append(np.ptp(tile))
-    assert all(b > a for a, b in zip(relief, relief[1:])), (name, relief)
+    assert all(b > a for a, b in itertools.pairwise(relief)), (name, relief)
   # The hardest row: 20 cm risers over four steps; 20 cm obstacles as bumps and pits.
   assert reliefs["stairs_up"][-1] > 0.75 and reliefs["stairs_down"][-1] > 0.75
   assert 0.3 < reliefs["discrete"][-1] <= 0.41

