@@ -5,6 +5,7 @@ loop), driven only by the policy.json beside it."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -39,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   p.add_argument("--video", type=Path, help="write an offscreen .gif or .mp4")
   p.add_argument("--viewer", action="store_true", help="MuJoCo's viewer (needs a display)")
   p.add_argument("--seed", type=int, default=0, help="terrain generation seed")
+  p.add_argument(
+    "--spawn_yaw", type=float, default=0.0, metavar="DEG",
+    help="heading at spawn, degrees (0: +x, square on to the stairs; eval spawns at random)",
+  )  # fmt: skip
   p.set_defaults(run=run)
 
 
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     max(contract["actuation_delay_steps"]) if args.delay_steps is None else args.delay_steps
   )
   scene = sim2sim.build_scene(contract["task"], args.terrain, args.difficulty, args.seed)
-  sim = sim2sim.Sim2Sim(policy, scene, delay)
+  sim = sim2sim.Sim2Sim(policy, scene, delay, spawn_yaw=math.radians(args.spawn_yaw))
   hooks: list[sim2sim.VideoRecorder | sim2sim.LiveViewer] = []
 
   def on_step(s: sim2sim.Sim2Sim) -> None:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
   )
   print(
     f"sim2sim {contract['task']} on {args.terrain} (difficulty {args.difficulty:g}), "
-    f"{what}, actuation delay {delay} physics steps"
+    f"{what}, spawn yaw {args.spawn_yaw:g}°, actuation delay {delay} physics steps"
   )
   for line in summary.lines():
     print(f"  {line}")

@@ -163,6 +163,9 @@ class Summary:
   distance: float = 0.0
   """Path length of the trunk in the horizontal plane (m)."""
   falls: int = 0
+  fall_radii: list[float] = field(default_factory=list)
+  """Horizontal distance of the trunk from the spawn origin at each fall (m): where on
+  a pyramid tile (risers, corners, the top) the robot fell."""
   lin_errors: list[float] = field(default_factory=list)
   yaw_errors: list[float] = field(default_factory=list)
   est_errors: list[np.ndarray] = field(default_factory=list)
@@ -178,7 +181,12 @@ class Summary:
         f"real-time factor {self.real_time_factor:.1f} (one CPU thread)"
       ),
       f"distance        {self.distance:.2f} m (trunk path, horizontal)",
-      f"falls           {self.falls} (trunk contact or tilt beyond the training limit)",
+      f"falls           {self.falls} (trunk contact or tilt beyond the training limit)"
+      + (
+        f", at {', '.join(f'{r:.1f}' for r in self.fall_radii)} m from the spawn"
+        if self.fall_radii
+        else ""
+      ),
       f"lin tracking    {np.mean(self.lin_errors):.3f} m/s mean |v*_xy - v_xy|",
       f"yaw tracking    {np.mean(self.yaw_errors):.3f} rad/s mean |w*_z - w_z|",
     ]
@@ -195,7 +203,11 @@ class Summary:
 class Sim2Sim:
   """One robot, one policy: reset, then ``step(command)`` once per control period."""
 
-  def __init__(self, policy: OnnxPolicy, scene: Sim2SimScene, delay: int) -> None:
+  def __init__(
+    self, policy: OnnxPolicy, scene: Sim2SimScene, delay: int, spawn_yaw: float = 0.0
+  ) -> None:
+    """``spawn_yaw`` (rad): the trunk's heading at each (re)spawn; 0 faces +x, square
+    on to a pyramid's risers (training and ``eval`` spawn at U[−π, π])."""
     c = policy.contract
     self.policy, self.scene, self.contract = policy, scene, c
     self.model = scene.model
@@ -214,11 +226,14 @@ class Sim2Sim:
     self.action_scale = float(c["action_scale"])
     self.last_action = np.zeros(len(c["joint_names"]))
     self._key = self.model.key("init_state").id
+    self._spawn_quat = np.array([math.cos(spawn_yaw / 2), 0.0, 0.0, math.sin(spawn_yaw / 2)])
 
   def reset(self) -> None:
     """The training spawn: default pose at the tile's origin, at rest."""
     mujoco.mj_resetDataKeyframe(self.model, self.data, self._key)
     self.data.qpos[:3] += self.scene.origin
+    key_quat = self.data.qpos[3:7].copy()
+    mujoco.mju_mulQuat(self.data.qpos[3:7], self._spawn_quat, key_quat)
     mujoco.mj_forward(self.model, self.data)
     self.last_action[:] = 0.0
     self.pd.reset()
@@ -275,6 +290,8 @@ def run(
       summary.est_errors.append(out[io.OUTPUT_EST_VEL] - v_b)
     if fell:
       summary.falls += 1
+      trunk_xy = sim.data.xpos[sim.obs.trunk, :2]
+      summary.fall_radii.append(float(np.linalg.norm(trunk_xy - sim.scene.origin[:2])))
       sim.reset()
     else:
       summary.distance += float(np.linalg.norm(sim.data.xpos[sim.obs.trunk, :2] - xy))
