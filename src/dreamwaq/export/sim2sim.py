@@ -162,13 +162,16 @@ class Summary:
   """Seconds spent in the control loop (observations, policy, physics; no rendering)."""
   distance: float = 0.0
   """Path length of the trunk in the horizontal plane (m)."""
-  falls: int = 0
   fall_radii: list[float] = field(default_factory=list)
   """Horizontal distance of the trunk from the spawn origin at each fall (m): where on
   a pyramid tile (risers, corners, the top) the robot fell."""
   lin_errors: list[float] = field(default_factory=list)
   yaw_errors: list[float] = field(default_factory=list)
   est_errors: list[np.ndarray] = field(default_factory=list)
+
+  @property
+  def falls(self) -> int:
+    return len(self.fall_radii)
 
   @property
   def real_time_factor(self) -> float:
@@ -289,7 +292,6 @@ def run(
     if io.OUTPUT_EST_VEL in out:
       summary.est_errors.append(out[io.OUTPUT_EST_VEL] - v_b)
     if fell:
-      summary.falls += 1
       trunk_xy = sim.data.xpos[sim.obs.trunk, :2]
       summary.fall_radii.append(float(np.linalg.norm(trunk_xy - sim.scene.origin[:2])))
       sim.reset()
