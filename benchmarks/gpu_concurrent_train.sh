@@ -4,7 +4,7 @@
 # Run on the GPU machine after `source /root/gpukit/env.sh`, from the repo root:
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
 # ITERATIONS: each run's total; a resumed run trains what it has left.
-# JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...]   (see train_variant.py)
+# JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...] [--env FIELD=VALUE ...]   (see train_variant.py)
 # SEED_RUNS=DIR (optional): see gpu_runs.sh.
 # $OUT/NAME.tgz: the run's event files and params of every folder, and its newest
 # checkpoint slimmed (no optimiser state; dreamwaq.learning.ppo.slim), ready to be extracted

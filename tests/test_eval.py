@@ -89,6 +89,30 @@ def test_a_robot_that_covers_half_its_commanded_path_succeeds():
   assert summarize(fast).success_rate == 1.0  # 1.0 m of 2.0 m.
 
 
+def test_a_robot_that_leaves_its_tile_is_measured_until_it_leaves():
+  """Robot 0 stands outside its tile from step 2 on and falls in step 3 (on the
+  neighbour: not counted); robot 1 falls in step 1 on its tile, then respawns at a
+  place that reads as off the tile (not a departure)."""
+  traj = _known_trajectory()
+  fell = traj.fell.copy()
+  fell[3, 0] = True
+  off = np.zeros_like(fell)
+  off[2:, 0] = True
+  off[2:, 1] = True  # After robot 1's fall: ignored.
+  cut = Trajectory(*[getattr(traj, f) for f in (
+    "dt", "command", "lin_vel", "yaw_rate", "position")], fell, traj.est_vel, off)  # fmt: skip
+  walker = summarize(cut.select([0]))
+  assert walker.left_tile_rate == 1.0 and walker.alive_rate == 1.0
+  assert walker.time_to_fall_s is None and walker.survival_pct == pytest.approx(100.0)
+  assert walker.distance_m == pytest.approx(0.25)  # Steps 0-1 only.
+  assert walker.commanded_distance_m == pytest.approx(1.0)
+  assert walker.success_rate == 0.0  # 0.25 m of 1.0 m.
+  faller = summarize(cut.select([1]))
+  assert faller.left_tile_rate == 0.0 and faller.alive_rate == 0.0
+  assert faller.survival_pct == pytest.approx(50.0)
+  assert summarize(traj).left_tile_rate is None  # No tiles: flat ground.
+
+
 def test_hardest_row_and_max_push_stop_at_the_first_failure():
   assert hardest_row([0, 3, 6, 9], [1.0, 0.9, 0.7, 0.95]) == 3
   assert hardest_row([9, 0], [0.8, 0.85]) == 9  # Sorted by row; 80 % passes.

@@ -3,7 +3,9 @@
 A ``Trajectory`` holds, for every policy step t and robot e, the state the policy
 acted on and whether the step ended in a fall. A robot's data count up to and
 including the step in which it first fell; what follows (mjlab respawns it) is
-ignored, so each robot contributes one episode.
+ignored, so each robot contributes one episode. On a terrain grid a robot's data also
+end where it first stands outside its own tile: the tile next to it is another
+terrain (a harder row, another type, or the rim's drop), not the one being measured.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ PUSH_ALIVE_FRACTION = 0.5
 
 DEFINITIONS: dict[str, str] = {
   "fall": "the env ends the episode early: trunk (base) contact, or the body tipped over",
-  "alive_rate": "share of robots that did not fall during the episode",
+  "left_tile_rate": (
+    "share of robots that walked off their own tile before falling or the end; their "
+    "records end there (terrain grids only)"
+  ),
+  "alive_rate": "share of robots that did not fall while measured",
   "success_rate": (
     "share of robots that did not fall and whose base path covered at least "
     f"{SUCCESS_DISTANCE_FRACTION:.0%} of the commanded path ∫‖v*_xy‖dt"
   ),
   "distance_m": (
-    "mean over robots of the base's horizontal path length until the fall or the end (m)"
+    "mean over robots of the base's horizontal path length until the fall, leaving the "
+    "tile, or the end (m)"
   ),
   "commanded_distance_m": "mean over robots of ∫‖v*_xy‖dt over the same time (m)",
   "lin_vel_error_mps": (
@@ -39,7 +46,7 @@ DEFINITIONS: dict[str, str] = {
     "robot-steps (m/s; tasks with an estimator)"
   ),
   "time_to_fall_s": "mean time of the fall over the robots that fell (s; none if none fell)",
-  "survival_pct": "mean over robots of time alive / episode length × 100",
+  "survival_pct": "mean over robots of time alive / time measured × 100",
   "hardest_row": (
     f"the highest row r such that success_rate ≥ {HARDEST_ROW_SUCCESS:.0%} on r and on "
     "every evaluated row below it"
@@ -69,6 +76,8 @@ class Trajectory:
   """[T, E] the robot fell during step t (the state at t is its last)."""
   est_vel: np.ndarray | None = None
   """[T, E, 3] estimated base linear velocity (m/s), body frame; None: no estimator."""
+  off_tile: np.ndarray | None = None
+  """[T, E] the state at t stands outside the robot's own tile; None: no tiles."""
 
   @property
   def steps(self) -> int:
@@ -78,9 +87,10 @@ class Trajectory:
     """The same records for a subset of robots."""
     pick = (slice(None), robots)
     est = None if self.est_vel is None else self.est_vel[pick]
+    off = None if self.off_tile is None else self.off_tile[pick]
     return Trajectory(
       self.dt, self.command[pick], self.lin_vel[pick], self.yaw_rate[pick],
-      self.position[pick], self.fell[pick], est,
+      self.position[pick], self.fell[pick], est, off,
     )  # fmt: skip
 
 
@@ -98,6 +108,7 @@ class GroupMetrics:
   vel_est_rmse_mps: float | None
   time_to_fall_s: float | None
   survival_pct: float
+  left_tile_rate: float | None = None
 
 
 def fall_step(fell: np.ndarray) -> np.ndarray:
@@ -116,7 +127,12 @@ def summarize(traj: Trajectory) -> GroupMetrics:
   """Every metric of ``DEFINITIONS`` for the robots of ``traj`` (at least one)."""
   alive = alive_mask(traj.fell)
   first_fall = fall_step(traj.fell)
-  fell = first_fall < traj.steps
+  # Only states before the fall: a fallen robot respawns at its tile's centre.
+  off = np.zeros_like(alive) if traj.off_tile is None else traj.off_tile & alive
+  first_off = fall_step(off)
+  left = first_off < traj.steps
+  alive &= np.arange(traj.steps)[:, None] < first_off[None, :]
+  fell = first_fall < np.minimum(first_off, traj.steps)
   moved = np.linalg.norm(np.diff(traj.position, axis=0), axis=-1)  # [T-1, E]
   distance = np.sum(moved * (alive[:-1] & alive[1:]), axis=0)
   speed_cmd = np.linalg.norm(traj.command[..., :2], axis=-1)
@@ -124,7 +140,8 @@ def summarize(traj: Trajectory) -> GroupMetrics:
   success = ~fell & (distance >= SUCCESS_DISTANCE_FRACTION * commanded)
   lin_err = np.linalg.norm(traj.command[..., :2] - traj.lin_vel[..., :2], axis=-1)
   yaw_err = np.abs(traj.command[..., 2] - traj.yaw_rate)
-  time_alive = np.where(fell, first_fall + 1, traj.steps) * traj.dt
+  measured = np.where(left, first_off, traj.steps) * traj.dt
+  time_alive = np.where(fell, (first_fall + 1) * traj.dt, measured)
   est_rmse = None
   if traj.est_vel is not None:
     squared = np.sum(np.square(traj.est_vel - traj.lin_vel), axis=-1)
@@ -139,7 +156,8 @@ def summarize(traj: Trajectory) -> GroupMetrics:
     yaw_rate_error_radps=float(yaw_err[alive].mean()),
     vel_est_rmse_mps=est_rmse,
     time_to_fall_s=float(time_alive[fell].mean()) if fell.any() else None,
-    survival_pct=float(100.0 * time_alive.mean() / (traj.steps * traj.dt)),
+    survival_pct=float(100.0 * np.mean(time_alive / np.maximum(measured, traj.dt))),
+    left_tile_rate=None if traj.off_tile is None else float(np.mean(left)),
   )
 
 

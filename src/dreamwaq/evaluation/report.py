@@ -80,8 +80,8 @@ def eval_markdown(results: dict[str, Any]) -> str:
   conditions = results["conditions"]
   for cond in conditions.values():
     lines += ["", f"## Per terrain: {cond['label']}", ""]
-    header = ["terrain", "row", "parameter", "success %", "alive %", "distance (m)",
-              "commanded (m)", "lin. error (m/s)", "yaw error (rad/s)",
+    header = ["terrain", "row", "parameter", "success %", "alive %", "left tile %",
+              "distance (m)", "commanded (m)", "lin. error (m/s)", "yaw error (rad/s)",
               "est. RMSE (m/s)", "time to fall (s)"]  # fmt: skip
     rows = []
     for kind, entry in cond["terrain"].items():
@@ -89,6 +89,7 @@ def eval_markdown(results: dict[str, Any]) -> str:
         rows.append([
           kind, str(r["row"]), _parameter(r["parameter"]),
           _num(r["success_rate"], 0, 100), _num(r["alive_rate"], 0, 100),
+          _num(r.get("left_tile_rate"), 0, 100),
           _num(r["distance_m"]), _num(r["commanded_distance_m"]),
           _num(r["lin_vel_error_mps"], 3), _num(r["yaw_rate_error_radps"], 3),
           _num(r["vel_est_rmse_mps"], 3), _num(r["time_to_fall_s"]),

@@ -11,9 +11,12 @@ from dreamwaq.play.session import Act
 from dreamwaq.tasks.observations import COMMAND_NAME
 
 
-def rollout(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Trajectory:
+def rollout(
+  vec: RslRlVecEnvWrapper, act: Act, steps: int, tile_size: float | None = None
+) -> Trajectory:
   """Reset every robot, then run ``steps`` policy steps. Records stay on the env's
-  device until the end (one copy to the host)."""
+  device until the end (one copy to the host). ``tile_size`` (m): each robot's tile
+  is the square of that side around its env origin, and leaving it is recorded."""
   env = vec.unwrapped
   robot = env.scene["robot"].data
   n, device = env.num_envs, env.device
@@ -22,6 +25,7 @@ def rollout(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Trajectory:
   yaw_rate = torch.zeros(steps, n, device=device)
   position = torch.zeros(steps, n, 2, device=device)
   fell = torch.zeros(steps, n, dtype=torch.bool, device=device)
+  origin = env.scene.env_origins[:, :2]
   est_vel = None
   obs, _ = vec.reset()
   for t in range(steps):
@@ -44,4 +48,7 @@ def rollout(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Trajectory:
     position=position.cpu().numpy(),
     fell=fell.cpu().numpy(),
     est_vel=None if est_vel is None else est_vel.cpu().numpy(),
+    off_tile=None
+    if tile_size is None
+    else ((position - origin).abs().amax(dim=-1) > tile_size / 2).cpu().numpy(),
   )

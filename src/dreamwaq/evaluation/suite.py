@@ -19,7 +19,12 @@ from mjlab.rl import RslRlVecEnvWrapper
 from torch import nn
 
 from dreamwaq.evaluation.conditions import CONDITIONS, apply_condition, get_condition
-from dreamwaq.evaluation.grid import grid_env_cfg, place_robots, row_parameter
+from dreamwaq.evaluation.grid import (
+  EVAL_TILE_SIZE,
+  grid_env_cfg,
+  place_robots,
+  row_parameter,
+)
 from dreamwaq.evaluation.metrics import (
   DEFINITIONS,
   Trajectory,
@@ -144,6 +149,7 @@ def _run(
   groups: _Groups,
   what: str,
   log: Callable[[str], None],
+  tile_size: float | None = None,
 ) -> Trajectory:
   """Apply each group's condition, roll out, close the env."""
   env = vec.unwrapped
@@ -152,7 +158,7 @@ def _run(
     apply_condition(env, ids, CONDITIONS[name])
   steps = max(1, round(config.duration_s / env.step_dt))
   start = time.perf_counter()
-  traj = rollout(vec, act, steps)
+  traj = rollout(vec, act, steps, tile_size)
   vec.close()
   log(
     f"{what}: {env.num_envs} robots × {steps} steps in {time.perf_counter() - start:.1f} s"
@@ -173,7 +179,7 @@ def _terrain(
   vec = open_env(cfg, device)
   tiles = [(kind, row) for _, kind, row in groups.keys for _ in range(config.robots)]
   place_robots(vec.unwrapped, tiles, first_row=config.rows[0])
-  traj = _run(vec, act, config, groups, "terrain", log)
+  traj = _run(vec, act, config, groups, "terrain", log, EVAL_TILE_SIZE)
   results: dict[str, Any] = {c: {} for c in config.conditions}
   for i, (condition, kind, row) in enumerate(groups.keys):
     entry = results[condition].setdefault(kind, {"rows": []})
