@@ -20,15 +20,17 @@ import argparse
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from mjlab.rl import RslRlVecEnvWrapper
 from mjlab.sensor import ContactMatch, ContactSensorCfg
 
 from dreamwaq.cli.export import add_checkpoint_args, checkpoint_path
 from dreamwaq.evaluation.grid import grid_env_cfg, place_robots, row_parameter
 from dreamwaq.export.deployed import load_deployment
-from dreamwaq.play.session import open_env, policy_actor
+from dreamwaq.play.session import Act, open_env, policy_actor
 from dreamwaq.robot import a1
 from dreamwaq.tasks.registry import get_task
 from dreamwaq.tasks.rewards import FOOT_HEIGHT_SENSOR, base_height_over_terrain
@@ -62,6 +64,121 @@ def approach_angle_deg(offset: np.ndarray, travel: np.ndarray) -> float:
   return math.degrees(math.acos(min(1.0, abs(travel[axis]) / speed)))
 
 
+@dataclass
+class Records:
+  """Per step t and robot i, the state before step t; ``falls``: one dict per first fall."""
+
+  dt: float
+  contacts: np.ndarray  # [T, n, legs × parts] leg part touched the terrain in step t
+  height: np.ndarray  # [T, n] trunk height over the terrain (m)
+  foot_height: np.ndarray  # [T, n, legs] foot height over the terrain below (m)
+  falls: list[dict]
+
+  def alive(self) -> np.ndarray:
+    """[T, n] steps before each robot's first fall."""
+    steps, n = self.height.shape
+    end = {f["robot"]: round(f["time_s"] / self.dt) for f in self.falls}
+    return np.arange(steps)[:, None] < np.array([end.get(i, steps) for i in range(n)])
+
+
+def record(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Records:
+  """Run ``steps`` policy steps and dissect each robot's first fall."""
+  env = vec.unwrapped
+  robot = env.scene["robot"].data
+  sensor = env.scene[LEG_SENSOR]
+  terms = env.termination_manager.active_terms
+  origin = env.scene.terrain.env_origins[:, :2].cpu().numpy()
+  back = round(LOOKBACK_S / env.step_dt)
+  n = env.num_envs
+  contacts = np.zeros((steps, n, len(a1.LEGS) * len(LEG_PARTS)), dtype=bool)
+  position = np.zeros((steps, n, 3))
+  gravity = np.zeros((steps, n, 3))
+  height = np.zeros((steps, n))
+  foot_height = np.zeros((steps, n, len(a1.LEGS)))
+  parts = [f"{leg}_{part}" for leg in a1.LEGS for part in LEG_PARTS]
+  falls, fallen = [], np.zeros(n, dtype=bool)
+  obs, _ = vec.reset()
+  for t in range(steps):
+    actions, _ = act(obs)
+    # The state before the step: a robot that falls in it is respawned by the step.
+    position[t] = robot.root_link_pos_w.cpu().numpy()
+    gravity[t] = robot.projected_gravity_b.cpu().numpy()
+    height[t] = base_height_over_terrain(env).cpu().numpy()
+    foot_height[t] = env.scene[FOOT_HEIGHT_SENSOR].data.heights.cpu().numpy()
+    obs, _, _, _ = vec.step(actions)
+    contacts[t] = (sensor.data.found > 0).cpu().numpy()
+    fired = {name: env.termination_manager.get_term(name).cpu().numpy() for name in terms}
+    done = env.termination_manager.terminated.cpu().numpy()
+    for i in np.flatnonzero(done & ~fallen):
+      fallen[i] = True  # First fall only.
+      lo = max(0, t - back)
+      here = position[t, i]
+      window = contacts[lo : t + 1, i]
+      first = np.flatnonzero(window.any(axis=1))
+      g = gravity[t, i]
+      falls.append({
+        "robot": int(i), "time_s": round(t * env.step_dt, 2),
+        "terms": [name for name in terms if fired[name][i]],
+        "roll_deg": round(math.degrees(math.atan2(g[1], -g[2])), 1),
+        "pitch_deg": round(math.degrees(math.atan2(-g[0], -g[2])), 1),
+        "min_height_m": round(float(height[lo : t + 1, i].min()), 3),
+        "approach_deg": round(
+          approach_angle_deg(here[:2] - origin[i], here[:2] - position[lo, i, :2]), 1
+        ),
+        "distance_m": round(float(np.linalg.norm(here[:2] - origin[i])), 2),
+        "leg_contacts": [p for p, hit in zip(parts, window.any(axis=0)) if hit],
+        "first_leg_contact_before_s": (
+          round((t - lo - first[0]) * env.step_dt, 2) if first.size else None
+        ),
+      })  # fmt: skip
+  return Records(env.step_dt, contacts, height, foot_height, falls)
+
+
+def summarize(rec: Records) -> dict:
+  """Falls by cause and leg contacts before them, beside the same contacts, trunk
+  heights and swing heights over all robots' time alive."""
+  falls, alive = rec.falls, rec.alive()
+  steps, n = alive.shape
+  back = round(LOOKBACK_S / rec.dt)
+  per_part = rec.contacts.reshape(steps, n, len(a1.LEGS), len(LEG_PARTS)).any(axis=2)
+  # Chance that a 0.5 s window of a robot's time alive holds a leg contact, per part.
+  window_rate = {
+    part: float(np.mean([
+      per_part[w * back:(w + 1) * back, i, k].any()
+      for i in range(n) for w in range(max(1, steps // back))
+      if alive[min(steps - 1, w * back + back - 1), i]
+    ]))
+    for k, part in enumerate(LEG_PARTS)
+  }  # fmt: skip
+  before_fall = {
+    part: float(np.mean([any(c.endswith(part) for c in f["leg_contacts"]) for f in falls]))
+    if falls else None
+    for part in LEG_PARTS
+  }  # fmt: skip
+  angles = [f["approach_deg"] for f in falls if not math.isnan(f["approach_deg"])]
+  alive_height = rec.height[alive]
+  front = [a1.LEGS.index(leg) for leg in ("FL", "FR")]
+  apex = [np.percentile(rec.foot_height[alive[:, i], i][:, front], 95) for i in range(n)]
+  return {
+    "falls": len(falls),
+    "falls_by_term": dict(Counter("+".join(f["terms"]) for f in falls)),
+    "leg_contact_before_fall": before_fall,
+    "leg_contact_per_0.5s_alive": window_rate,
+    "front_foot_apex_m_median": round(float(np.median(apex)), 3),
+    "trunk_height_m": {
+      "alive_median": round(float(np.median(alive_height)), 3),
+      "alive_p05": round(float(np.percentile(alive_height, 5)), 3),
+      "falls_min_median": round(float(np.median([f["min_height_m"] for f in falls])), 3)
+      if falls else None,
+    },
+    "approach_deg_of_falls": {
+      "median": float(np.median(angles)) if angles else None,
+      "under_30": sum(a < 30 for a in angles), "30_to_60": sum(30 <= a < 60 for a in angles),
+      "over_60": sum(a >= 60 for a in angles),
+    },
+  }  # fmt: skip
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   add_checkpoint_args(parser)
@@ -80,112 +197,23 @@ def main() -> None:
   cfg = grid_env_cfg(task, [args.terrain], [args.row], args.num_envs, args.seed, command)
   cfg.scene.sensors = (*cfg.scene.sensors, leg_contact_sensor())
   vec = open_env(cfg, "cpu")
-  env = vec.unwrapped
-  place_robots(env, [(args.terrain, args.row)] * args.num_envs, first_row=args.row)
-  act = policy_actor(task, policy, "cpu")
-  robot = env.scene["robot"].data
-  sensor = env.scene[LEG_SENSOR]
-  terms = env.termination_manager.active_terms
-  origin = env.scene.terrain.env_origins[:, :2].cpu().numpy()
-  steps = round(args.duration / env.step_dt)
-  back = round(LOOKBACK_S / env.step_dt)
-
-  n = args.num_envs
-  contacts = np.zeros((steps, n, len(a1.LEGS) * len(LEG_PARTS)), dtype=bool)
-  position = np.zeros((steps, n, 3))
-  gravity = np.zeros((steps, n, 3))
-  height = np.zeros((steps, n))
-  foot_height = np.zeros((steps, n, len(a1.LEGS)))
-  falls, fallen = [], np.zeros(n, dtype=bool)
-  obs, _ = vec.reset()
-  for t in range(steps):
-    actions, _ = act(obs)
-    # The state before the step: a robot that falls in it is respawned by the step.
-    position[t] = robot.root_link_pos_w.cpu().numpy()
-    gravity[t] = robot.projected_gravity_b.cpu().numpy()
-    height[t] = base_height_over_terrain(env).cpu().numpy()
-    foot_height[t] = env.scene[FOOT_HEIGHT_SENSOR].data.heights.cpu().numpy()
-    obs, _, _, _ = vec.step(actions)
-    contacts[t] = (sensor.data.found > 0).cpu().numpy()
-    fired = {name: env.termination_manager.get_term(name).cpu().numpy() for name in terms}
-    done = env.termination_manager.terminated.cpu().numpy()
-    for i in np.flatnonzero(done & ~fallen):
-      fallen[i] = True  # First fall only.
-      lo = max(0, t - back)
-      here = position[t, i]
-      travel = here[:2] - position[lo, i, :2]
-      window = contacts[lo : t + 1, i]
-      touched = window.any(axis=0)
-      first = np.flatnonzero(window.any(axis=1))
-      g = gravity[t, i]
-      falls.append({
-        "robot": int(i), "time_s": round(t * env.step_dt, 2),
-        "terms": [name for name in terms if fired[name][i]],
-        "roll_deg": round(math.degrees(math.atan2(g[1], -g[2])), 1),
-        "pitch_deg": round(math.degrees(math.atan2(-g[0], -g[2])), 1),
-        "min_height_m": round(float(height[lo : t + 1, i].min()), 3),
-        "approach_deg": round(approach_angle_deg(here[:2] - origin[i], travel), 1),
-        "distance_m": round(float(np.linalg.norm(here[:2] - origin[i])), 2),
-        "leg_contacts": [
-          f"{leg}_{part}" for k, (leg, part) in enumerate(
-            (leg, part) for leg in a1.LEGS for part in LEG_PARTS) if touched[k]
-        ],
-        "first_leg_contact_before_s": (
-          round((t - lo - first[0]) * env.step_dt, 2) if first.size else None
-        ),
-      })  # fmt: skip
+  place_robots(vec.unwrapped, [(args.terrain, args.row)] * args.num_envs, args.row)
+  steps = round(args.duration / vec.unwrapped.step_dt)
+  rec = record(vec, policy_actor(task, policy, "cpu"), steps)
   vec.close()
-
-  alive = np.arange(steps)[:, None] < np.array(
-    [next((round(f["time_s"] / env.step_dt) for f in falls if f["robot"] == i), steps)
-     for i in range(n)]
-  )[None, :]  # fmt: skip
-  per_part = contacts.reshape(steps, n, len(a1.LEGS), len(LEG_PARTS)).any(axis=2)
-  windows = max(1, steps // back)
-  # Chance that a 0.5 s window of a robot's time alive holds a leg contact, per part.
-  window_rate = {
-    part: float(np.mean([
-      per_part[w * back:(w + 1) * back, i, k].any()
-      for i in range(n) for w in range(windows) if alive[min(steps - 1, w * back + back - 1), i]
-    ]))
-    for k, part in enumerate(LEG_PARTS)
-  }  # fmt: skip
-  before_fall = {
-    part: float(np.mean([any(c.endswith(part) for c in f["leg_contacts"]) for f in falls]))
-    if falls
-    else None
-    for part in LEG_PARTS
-  }
-  angles = [f["approach_deg"] for f in falls if not math.isnan(f["approach_deg"])]
-  alive_height = height[alive]
-  front = [a1.LEGS.index(leg) for leg in ("FL", "FR")]
-  apex = [np.percentile(foot_height[alive[:, i], i][:, front], 95) for i in range(n)]
   summary = {
     "task": task.name, "terrain": args.terrain, "row": args.row,
     "parameter": row_parameter(args.terrain, args.row).__dict__,
-    "command": command, "robots": n, "duration_s": args.duration,
-    "falls": len(falls),
-    "falls_by_term": dict(Counter("+".join(f["terms"]) for f in falls)),
-    "leg_contact_before_fall": before_fall,
-    "leg_contact_per_0.5s_alive": window_rate,
-    "front_foot_apex_m_median": round(float(np.median(apex)), 3),
-    "trunk_height_m": {
-      "alive_median": round(float(np.median(alive_height)), 3),
-      "alive_p05": round(float(np.percentile(alive_height, 5)), 3),
-      "falls_min_median": round(float(np.median([f["min_height_m"] for f in falls])), 3)
-      if falls else None,
-    },
-    "approach_deg_of_falls": {
-      "median": float(np.median(angles)) if angles else None,
-      "under_30": sum(a < 30 for a in angles), "30_to_60": sum(30 <= a < 60 for a in angles),
-      "over_60": sum(a >= 60 for a in angles),
-    },
+    "command": command, "robots": args.num_envs, "duration_s": args.duration,
+    **summarize(rec),
   }  # fmt: skip
-  for f in falls:
+  for f in rec.falls:
     print(json.dumps(f))
   print(json.dumps(summary, indent=1))
   if args.out:
-    args.out.write_text(json.dumps({"summary": summary, "falls": falls}, indent=1) + "\n")
+    args.out.write_text(
+      json.dumps({"summary": summary, "falls": rec.falls}, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":
