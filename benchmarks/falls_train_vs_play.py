@@ -16,11 +16,9 @@ import argparse
 import numpy as np
 
 from dreamwaq.cli.export import add_checkpoint_args, checkpoint_path
-from dreamwaq.evaluation.grid import place_robots
+from dreamwaq.evaluation.grid import grid_env_cfg, place_robots
 from dreamwaq.export.deployed import load_deployment
-from dreamwaq.play.scene import fix_command, level_difficulty
 from dreamwaq.play.session import open_env, policy_actor
-from dreamwaq.tasks.env_cfg import A1EnvSettings
 from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import get_task
 
@@ -38,14 +36,11 @@ def main() -> None:
   args = parser.parse_args()
 
   task = get_task(args.task)
-  d = level_difficulty(args.row)
-  settings = A1EnvSettings(
-    terrain_types=("stairs_up",), terrain_cols=1, terrain_rows=1,
-    terrain_tile_size=args.tile, difficulty_range=(d, d),
+  cfg = grid_env_cfg(
+    task, ["stairs_up"], [args.row], args.num_envs, seed=0, command=(args.vx, 0.0, 0.0),
+    play=args.env == "play", tile_size=args.tile,
   )  # fmt: skip
-  cfg = task.env_cfg(settings, play=args.env == "play")
-  cfg.scene.num_envs, cfg.seed, cfg.curriculum = args.num_envs, 0, {}
-  fix_command(cfg, task, (args.vx, 0.0, 0.0))
+  cfg.curriculum = {}
   term = cfg.commands[COMMAND_NAME]  # Straight ahead: no steering toward a heading.
   term.heading_command, term.rel_heading_envs, term.ranges.heading = False, 0.0, None
   vec = open_env(cfg, "cpu")

@@ -61,18 +61,21 @@ def grid_env_cfg(
   num_envs: int,
   seed: int,
   command: Command | None = None,
+  play: bool = True,
+  tile_size: float = EVAL_TILE_SIZE,
 ) -> ManagerBasedRlEnvCfg:
-  """The play env on rows min(rows)…max(rows) of the training grid, one column per
-  terrain type, with fixed commands or (None) the training's random ones."""
+  """The play env (or, for checks against it, the training env) on rows
+  min(rows)…max(rows) of the training grid, one column per terrain type, with fixed
+  commands or (None) the training's random ones."""
   low, high = min(rows), max(rows)
   settings = A1EnvSettings(
     terrain_types=tuple(terrains),
     terrain_cols=len(terrains),
     terrain_rows=high - low + 1,
-    terrain_tile_size=EVAL_TILE_SIZE,
+    terrain_tile_size=tile_size,
     difficulty_range=(level_difficulty(low), level_difficulty(high)),
   )
-  cfg = task.env_cfg(settings, play=True)
+  cfg = task.env_cfg(settings, play=play)
   cfg.scene.num_envs = num_envs
   cfg.seed = seed
   if command is not None:
