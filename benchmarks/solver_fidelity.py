@@ -41,9 +41,8 @@ def measure(
   for terrain, difficulty in TERRAINS:
     scene = sim2sim.build_scene(policy.contract["task"], terrain, difficulty, seed=0)
     scene.model.opt.iterations, scene.model.opt.ls_iterations = iterations, ls_iterations
-    delay = max(policy.contract["actuation_delay_steps"])
     for vx in speeds:
-      sim = sim2sim.Sim2Sim(policy, scene, delay)
+      sim = sim2sim.Sim2Sim(policy, scene)
       s = sim2sim.run(sim, lambda t, vx=vx: np.array([vx, 0.0, 0.2]), seconds)
       rows.append({
         "solver": f"{iterations}/{ls_iterations}", "terrain": terrain,

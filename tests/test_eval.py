@@ -258,6 +258,11 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
     assert (out / f"{name}.png").stat().st_size > 5_000
     assert f"]({name}.png)" in report
   assert "| a1_base | a1_base |" in report and "not evaluated" in report
+  robots = json.loads((waq_eval / "eval.json").read_text())["config"]["robots"]
+  waq_row = next(line for line in report.splitlines() if line.startswith("| a1_waq |"))
+  assert waq_row.endswith(f".pt | {robots} |")  # Sample sizes sit beside the runs.
+  base_row = next(line for line in report.splitlines() if line.startswith("| a1_base |"))
+  assert base_row.endswith("| not evaluated (`dreamwaq eval`) | – |")
   assert "| 0 | 0:00:00 (+1 session(s) with no end recorded) | not recorded |" in report
   assert "| paper: Baseline | 0.511 ± 0.053 | 20.51 ± 6.44 |" in report
   assert "| a1_waq |" in report.split("Table III")[-1]  # Measured beside the paper.

@@ -60,11 +60,9 @@ def run(args: argparse.Namespace) -> int:
   contract = policy.contract
   fixed = tuple(args.fixed_command) if args.fixed_command else None
   commands = sim2sim.command_schedule(contract, fixed, args.schedule)
-  delay = (
-    max(contract["actuation_delay_steps"]) if args.delay_steps is None else args.delay_steps
-  )
   scene = sim2sim.build_scene(contract["task"], args.terrain, args.difficulty, args.seed)
-  sim = sim2sim.Sim2Sim(policy, scene, delay, spawn_yaw=math.radians(args.spawn_yaw))
+  spawn_yaw = math.radians(args.spawn_yaw)
+  sim = sim2sim.Sim2Sim(policy, scene, args.delay_steps, spawn_yaw=spawn_yaw)
   hooks: list[sim2sim.VideoRecorder | sim2sim.LiveViewer] = []
 
   def on_step(s: sim2sim.Sim2Sim) -> None:
@@ -89,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
   )
   print(
     f"sim2sim {contract['task']} on {args.terrain} (difficulty {args.difficulty:g}), "
-    f"{what}, spawn yaw {args.spawn_yaw:g}°, actuation delay {delay} physics steps"
+    f"{what}, spawn yaw {args.spawn_yaw:g}°, actuation delay {sim.delay} physics steps"
   )
   for line in summary.lines():
     print(f"  {line}")

@@ -204,10 +204,11 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   not_evaluated = "not evaluated (`dreamwaq eval`)"
   lines += _table(
     ["run", "task", "folder", "iterations trained", "training time", "GPU",
-     "evaluated checkpoint"],
+     "evaluated checkpoint", "robots per group"],
     [
       [r.label, r.task or "?", str(r.run_dir), *_training(r.training),
-       r.evaluation.get("checkpoint", "?") if r.evaluation else not_evaluated]
+       r.evaluation.get("checkpoint", "?") if r.evaluation else not_evaluated,
+       str(r.evaluation["config"]["robots"]) if r.evaluation else "–"]
       for r in runs
     ],
   )  # fmt: skip
@@ -215,7 +216,9 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
     "",
     (
       "Training time: wall clock of every session of the run (resumes included), from "
-      "its `params/history.jsonl`; building the env and compiling kernels excluded."
+      "its `params/history.jsonl`; building the env and compiling kernels excluded. "
+      "Success rates of runs evaluated with different numbers of robots differ in "
+      "precision as well."
     ),
   ]
   missing = [r.label for r in runs if not r.curves]

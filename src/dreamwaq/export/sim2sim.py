@@ -207,11 +207,20 @@ class Sim2Sim:
   """One robot, one policy: reset, then ``step(command)`` once per control period."""
 
   def __init__(
-    self, policy: OnnxPolicy, scene: Sim2SimScene, delay: int, spawn_yaw: float = 0.0
+    self,
+    policy: OnnxPolicy,
+    scene: Sim2SimScene,
+    delay: int | None = None,
+    spawn_yaw: float = 0.0,
   ) -> None:
-    """``spawn_yaw`` (rad): the trunk's heading at each (re)spawn; 0 faces +x, square
-    on to a pyramid's risers (training and ``eval`` spawn at U[−π, π])."""
+    """``delay``: actuation delay in physics steps; by default the largest one training
+    sampled, the harshest case the policy has seen. ``spawn_yaw`` (rad): the trunk's
+    heading at each (re)spawn; 0 faces +x, square on to a pyramid's risers (training and
+    ``eval`` spawn at U[−π, π])."""
     c = policy.contract
+    if delay is None:
+      delay = max(c["actuation_delay_steps"])
+    self.delay = delay
     self.policy, self.scene, self.contract = policy, scene, c
     self.model = scene.model
     if not math.isclose(self.model.opt.timestep, c["sim_dt"]):
