@@ -8,7 +8,7 @@ from mjlab.utils.lab_api.math import wrap_to_pi
 
 from dreamwaq.cli.main import main
 from dreamwaq.tasks import layout
-from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS
+from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
 from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import TASKS
 
@@ -87,3 +87,20 @@ def test_training_steers_by_heading_and_play_draws_yaw_rates():
   assert train.heading_control_stiffness == 0.5
   assert not play.heading_command and play.ranges.heading is None
   assert play.ranges.ang_vel_z == (-1.0, 1.0)
+
+
+def test_height_scan_noise_is_a_setting_of_the_oracle_actor_only():
+  """The layout's 0.1 m by default; ``--env height_scan_noise=…`` changes the actor's."""
+
+  def half_width(settings, group):
+    cfg = TASKS["a1_oracle"].env_cfg(settings).observations[group]
+    noise = cfg.terms["height_scan"].noise
+    return None if noise is None else (noise.n_min, noise.n_max)
+
+  default = layout.part(layout.PRIVILEGED, "height_scan").noise
+  assert half_width(None, "actor") == (-default, default)
+  assert half_width(A1EnvSettings(height_scan_noise=0.02), "actor") == (-0.02, 0.02)
+  assert half_width(A1EnvSettings(height_scan_noise=0.0), "actor") is None
+  assert not TASKS["a1_oracle"].env_cfg().observations["critic"].enable_corruption
+  with pytest.raises(ValueError, match="at least 0 m"):
+    TASKS["a1_oracle"].env_cfg(A1EnvSettings(height_scan_noise=-0.1))

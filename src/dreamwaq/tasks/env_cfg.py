@@ -104,6 +104,10 @@ class A1EnvSettings:
   terrain_tile_size: float = TILE_SIZE
   """Side of a tile (m); the curriculum's half-tile promotion distance follows it."""
   max_init_terrain_level: int = 5
+  height_scan_noise: float = layout.part(layout.PRIVILEGED, "height_scan").noise
+  """Half-width (m) of the uniform noise on each height sample the oracle's actor reads
+  (spec §2, tunable; the critic's are noise-free). At 0.1 m it is about a fifth of their
+  variance in training (docs/training-notes.md)."""
   rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
 
 
@@ -138,10 +142,13 @@ def _proprio_term(noisy: bool, history: int = 0) -> ObservationTermCfg:
   )
 
 
-def _privileged_terms() -> dict[str, ObservationTermCfg]:
+def _privileged_terms(s: A1EnvSettings) -> dict[str, ObservationTermCfg]:
   terms = {}
   for part in layout.PRIVILEGED:
-    noise = UniformNoiseCfg(n_min=-part.noise, n_max=part.noise) if part.noise else None
+    half_width = s.height_scan_noise if part.name == "height_scan" else part.noise
+    if half_width < 0:
+      raise ValueError(f"{part.name} noise must be at least 0 m, got {half_width}")
+    noise = UniformNoiseCfg(n_min=-half_width, n_max=half_width) if half_width else None
     terms[part.name] = ObservationTermCfg(
       func=observations.PRIVILEGED_TERMS[part.name],
       noise=noise,
@@ -150,20 +157,23 @@ def _privileged_terms() -> dict[str, ObservationTermCfg]:
   return terms
 
 
-def observation_groups(kind: str) -> dict[str, ObservationGroupCfg]:
+def observation_groups(
+  kind: str, settings: A1EnvSettings | None = None
+) -> dict[str, ObservationGroupCfg]:
   """Observation groups of a task kind: ``base``, ``oracle`` or ``estimator``.
 
   ``history`` (estimator kinds) comes first: the actor's o_t is its newest frame.
   """
+  s = settings or A1EnvSettings()
   critic_terms = {"proprio": _proprio_term(noisy=False)}
   if kind != "base":
-    critic_terms |= _privileged_terms()
+    critic_terms |= _privileged_terms(s)
   critic = ObservationGroupCfg(terms=critic_terms, enable_corruption=False)
   if kind == "base":
     actor = ObservationGroupCfg({"proprio": _proprio_term(True)}, enable_corruption=True)
     return {"actor": actor, "critic": critic}
   if kind == "oracle":
-    terms = {"proprio": _proprio_term(True)} | _privileged_terms()
+    terms = {"proprio": _proprio_term(True)} | _privileged_terms(s)
     return {"actor": ObservationGroupCfg(terms, enable_corruption=True), "critic": critic}
   if kind == "estimator":
     history = ObservationGroupCfg(
@@ -332,7 +342,7 @@ def make_a1_env_cfg(
       num_envs=1,
       extent=2.0,
     ),
-    observations=observation_groups(kind),
+    observations=observation_groups(kind, s),
     actions={
       "joint_pos": JointPositionActionCfg(
         entity_name="robot",

@@ -58,6 +58,14 @@ def noise_vector(parts: tuple[ObsPart, ...]) -> tuple[float, ...]:
   return tuple(p.noise for p in parts for _ in range(p.size))
 
 
+def part(parts: tuple[ObsPart, ...], name: str) -> ObsPart:
+  """The part of that name."""
+  try:
+    return next(p for p in parts if p.name == name)
+  except StopIteration:
+    raise KeyError(name) from None
+
+
 def part_slice(parts: tuple[ObsPart, ...], name: str) -> slice:
   """Where a named part lies in the concatenation of ``parts``."""
   start = 0
