@@ -70,7 +70,9 @@ def step_stages(env: ManagerBasedRlEnv) -> dict[object, tuple[str, ...]]:
 
 def stage_breakdown(env: ManagerBasedRlEnv, steps: int) -> dict:
   """Milliseconds per env step of each stage, and of an unprofiled step."""
-  actions = torch.zeros(env.num_envs, env.action_manager.total_action_dim, device=env.device)
+  actions = torch.zeros(
+    env.num_envs, env.action_manager.total_action_dim, device=env.device
+  )
 
   def step() -> None:
     actions.normal_(0.0, 0.5)
@@ -136,7 +138,9 @@ def physics_variant(
   if ls_iterations is not None:
     mjm.opt.ls_iterations = ls_iterations
   if collide_only is not None:
-    keep = {mujoco.mj_name2id(mjm, mujoco.mjtObj.mjOBJ_BODY, f"robot/{b}") for b in collide_only}
+    keep = {
+      mujoco.mj_name2id(mjm, mujoco.mjtObj.mjOBJ_BODY, f"robot/{b}") for b in collide_only
+    }
     for i in range(mjm.ngeom):
       body = mjm.geom_bodyid[i]
       floating = mjm.body_jntnum[mjm.body_rootid[body]] > 0  # the robot, not the terrain
@@ -202,7 +206,11 @@ def main() -> None:
   parser.add_argument("--out", type=Path, required=True)
   args = parser.parse_args()
 
-  result: dict = {"gpu": torch.cuda.get_device_name(), "task": args.task, "num_envs": args.num_envs}
+  result: dict = {
+    "gpu": torch.cuda.get_device_name(),
+    "task": args.task,
+    "num_envs": args.num_envs,
+  }
 
   def write() -> None:
     args.out.write_text(json.dumps(result, indent=2))
@@ -224,7 +232,9 @@ def main() -> None:
   result["variants"] = {}
   for name in args.variants:
     try:
-      result["variants"][name] = physics_variant(mjm, *states, args.steps * 2, **VARIANTS[name])
+      result["variants"][name] = physics_variant(
+        mjm, *states, args.steps * 2, **VARIANTS[name]
+      )
     except Exception as e:  # noqa: BLE001 (a variant that fails is reported, the others still run)
       result["variants"][name] = {"error": f"{type(e).__name__}: {e}"}
     print(name, json.dumps(result["variants"][name]), flush=True)

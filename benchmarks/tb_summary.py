@@ -19,7 +19,11 @@ def summarise(run_dir: Path, series: list[str]) -> dict:
   out: dict = {"run": str(run_dir), "tags": {}, "series": {}}
   for tag in acc.Tags()["scalars"]:
     events = acc.Scalars(tag)
-    out["tags"][tag] = {"first": events[0].value, "last": events[-1].value, "n": len(events)}
+    out["tags"][tag] = {
+      "first": events[0].value,
+      "last": events[-1].value,
+      "n": len(events),
+    }
     if any(s in tag for s in series):
       out["series"][tag] = [[e.step, e.value] for e in events]
   return out

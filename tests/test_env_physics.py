@@ -55,7 +55,9 @@ def test_projected_gravity_is_down_when_level_at_any_yaw(env, yaw):
   torch.testing.assert_close(g, torch.tensor([[0.0, 0.0, -1.0]] * 2), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("roll,pitch,yaw", [(0.0, 0.3, 0.0), (0.25, 0.0, 1.2), (0.2, -0.4, -2.0)])
+@pytest.mark.parametrize(
+  "roll,pitch,yaw", [(0.0, 0.3, 0.0), (0.25, 0.0, 1.2), (0.2, -0.4, -2.0)]
+)
 def test_projected_gravity_tilts_with_roll_and_pitch(env, roll, pitch, yaw):
   env.reset()
   rot = _set_root(env, (0, 0, 0.4), (roll, pitch, yaw))
@@ -63,7 +65,9 @@ def test_projected_gravity_tilts_with_roll_and_pitch(env, roll, pitch, yaw):
   if roll == 0.0:  # Pitch only: g_b = (sin θ, 0, −cos θ), whatever the yaw.
     np.testing.assert_allclose(expected, [math.sin(pitch), 0, -math.cos(pitch)], atol=1e-9)
   g = _obs(env)["critic"][:, GRAVITY]
-  torch.testing.assert_close(g, torch.tensor([expected] * 2, dtype=torch.float32), atol=1e-5, rtol=0)
+  torch.testing.assert_close(
+    g, torch.tensor([expected] * 2, dtype=torch.float32), atol=1e-5, rtol=0
+  )
 
 
 def test_push_changes_base_velocity_by_the_recorded_disturbance(env):
@@ -89,7 +93,9 @@ def test_history_is_oldest_first_and_refilled_at_reset(env):
   for k in range(1, 7):
     obs, *_ = env.step(torch.full((2, 12), 0.01 * k))
   frames = obs["history"].view(2, layout.HISTORY_LENGTH, P)
-  for i, k in enumerate(range(2, 7)):  # Frames hold the actions of steps 2..6, oldest first.
+  for i, k in enumerate(
+    range(2, 7)
+  ):  # Frames hold the actions of steps 2..6, oldest first.
     torch.testing.assert_close(frames[:, i, LAST_ACTION], torch.full((2, 12), 0.01 * k))
   obs, _ = env.reset(env_ids=torch.tensor([1]))
   frames = obs["history"].view(2, layout.HISTORY_LENGTH, P)
@@ -102,10 +108,14 @@ def test_history_is_oldest_first_and_refilled_at_reset(env):
 def test_height_scan_of_flat_ground_reads_the_base_height(env):
   env.reset()
   _set_root(env, (0.3, -0.2, 0.37), (0.0, 0.0, 0.8))
-  heights = _obs(env)["critic"][:, layout.part_slice(layout.PROPRIO + layout.PRIVILEGED, "height_scan")]
+  heights = _obs(env)["critic"][
+    :, layout.part_slice(layout.PROPRIO + layout.PRIVILEGED, "height_scan")
+  ]
   assert heights.shape == (2, 187)
   torch.testing.assert_close(heights, torch.full((2, 187), 0.37), atol=1e-4, rtol=0)
-  torch.testing.assert_close(rewards.base_height_over_terrain(env), torch.full((2,), 0.37), atol=1e-4, rtol=0)
+  torch.testing.assert_close(
+    rewards.base_height_over_terrain(env), torch.full((2,), 0.37), atol=1e-4, rtol=0
+  )
 
 
 def test_robot_stands_under_zero_actions_for_five_seconds():
@@ -202,7 +212,9 @@ def test_each_reward_term_matches_a_hand_computation(env):
   tau = robot.data.actuator_force.numpy()[0]
   qd0 = qd.numpy()[0]
   feet = robot.data.site_pos_w[0, robot.find_sites(a1.FOOT_SITES, preserve_order=True)[0]]
-  foot_vel = robot.data.site_lin_vel_w[0, robot.find_sites(a1.FOOT_SITES, preserve_order=True)[0]]
+  foot_vel = robot.data.site_lin_vel_w[
+    0, robot.find_sites(a1.FOOT_SITES, preserve_order=True)[0]
+  ]
   joint_acc_term = env.reward_manager.get_term_cfg("joint_acc").func
   joint_acc_term.last_joint_vel[:] = 0.5
   expected = {

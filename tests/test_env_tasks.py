@@ -35,7 +35,9 @@ def test_list_prints_the_four_tasks_with_their_sizes(capsys):
 @pytest.mark.parametrize("task", list(TASKS))
 def test_task_steps_with_random_actions(task):
   env = make_env(task, num_envs=4)
-  assert env.observation_manager.group_obs_dim == {k: (v,) for k, v in EXPECTED[task].items()}
+  assert env.observation_manager.group_obs_dim == {
+    k: (v,) for k, v in EXPECTED[task].items()
+  }
   assert TASKS[task].group_dims == EXPECTED[task]
   obs, _ = env.reset()
   logged: set[str] = set()

@@ -266,8 +266,11 @@ def test_spawn_yaw_turns_the_robot_and_falls_say_where(policies):
   sim.reset()
   heading = sim.data.xmat[sim.obs.trunk].reshape(3, 3)[:, 0]  # The trunk's forward axis.
   np.testing.assert_allclose(heading, [0.0, 1.0, 0.0], atol=1e-6)
-  np.testing.assert_allclose(sim.obs.projected_gravity(sim.data), [0.0, 0.0, -1.0], atol=1e-6)
+  np.testing.assert_allclose(
+    sim.obs.projected_gravity(sim.data), [0.0, 0.0, -1.0], atol=1e-6
+  )
   summary = Summary(fall_radii=[1.84, 3.0], lin_errors=[0.1], yaw_errors=[0.1])
-  assert "falls           2 (trunk contact or tilt beyond the training limit), at 1.8, 3.0 m" in (
-    "\n".join(summary.lines())
+  assert (
+    "falls           2 (trunk contact or tilt beyond the training limit), at 1.8, 3.0 m"
+    in ("\n".join(summary.lines()))
   )

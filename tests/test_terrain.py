@@ -20,7 +20,13 @@ from dreamwaq.tasks.terrain_map import compile_terrain, height_map
 
 def test_columns_follow_the_type_shares():
   counts = Counter(column_types(20))
-  assert counts == {"smooth_slope": 2, "rough_slope": 2, "stairs_up": 7, "stairs_down": 5, "discrete": 4}
+  assert counts == {
+    "smooth_slope": 2,
+    "rough_slope": 2,
+    "stairs_up": 7,
+    "stairs_down": 5,
+    "discrete": 4,
+  }
   assert column_types(3, ["stairs_up"]) == ["stairs_up"] * 3
 
 
@@ -35,9 +41,9 @@ def test_all_five_types_with_difficulty_increasing_by_row():
   for col, name in enumerate(names):
     relief = reliefs[terrain_type_of(name)] = []
     for row in range(rows):
-      tile = z[
-        (y >= y[0] + col * TILE_SIZE) & (y < y[0] + (col + 1) * TILE_SIZE)
-      ][:, (x >= x[0] + row * TILE_SIZE) & (x < x[0] + (row + 1) * TILE_SIZE)]
+      tile = z[(y >= y[0] + col * TILE_SIZE) & (y < y[0] + (col + 1) * TILE_SIZE)][
+        :, (x >= x[0] + row * TILE_SIZE) & (x < x[0] + (row + 1) * TILE_SIZE)
+      ]
       relief.append(np.ptp(tile))
     assert all(b > a for a, b in itertools.pairwise(relief)), (name, relief)
   # The hardest row: 20 cm risers over four steps; 20 cm obstacles as bumps and pits.

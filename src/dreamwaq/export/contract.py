@@ -49,7 +49,9 @@ def _parts(parts: tuple[layout.ObsPart, ...]) -> list[dict[str, Any]]:
   return [{"name": p.name, "size": p.size, "unit": p.unit, "noise": p.noise} for p in parts]
 
 
-def policy_contract(task: TaskSpec, settings: A1EnvSettings | None = None) -> dict[str, Any]:
+def policy_contract(
+  task: TaskSpec, settings: A1EnvSettings | None = None
+) -> dict[str, Any]:
   """The contract of a task's exported policy, as a JSON-ready dict."""
   s = settings or A1EnvSettings()
   sizes = {
@@ -114,5 +116,7 @@ def load_contract(path: Path) -> dict[str, Any]:
   expected = policy_contract(get_task(contract["task"]))
   for key in ("joint_names", "inputs", "outputs", "observation", "history_length"):
     if contract.get(key) != expected[key]:
-      raise ValueError(f"{path}: '{key}' does not match task {contract['task']} of this version")
+      raise ValueError(
+        f"{path}: '{key}' does not match task {contract['task']} of this version"
+      )
   return contract

@@ -238,7 +238,9 @@ class Sim2Sim:
     self.action_scale = float(c["action_scale"])
     self.last_action = np.zeros(len(c["joint_names"]))
     self._key = self.model.key("init_state").id
-    self._spawn_quat = np.array([math.cos(spawn_yaw / 2), 0.0, 0.0, math.sin(spawn_yaw / 2)])
+    self._spawn_quat = np.array(
+      [math.cos(spawn_yaw / 2), 0.0, 0.0, math.sin(spawn_yaw / 2)]
+    )
 
   def reset(self) -> None:
     """The training spawn: default pose at the tile's origin, at rest."""

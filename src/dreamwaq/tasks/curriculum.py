@@ -38,10 +38,14 @@ class terrain_levels(ManagerTermBase):
     kinds = [terrain_type_of(n) for n in names]
     # Column index -> terrain-type index, to average levels per type.
     self._kinds = list(dict.fromkeys(kinds))
-    self._kind_of_col = torch.tensor([self._kinds.index(k) for k in kinds], device=env.device)
+    self._kind_of_col = torch.tensor(
+      [self._kinds.index(k) for k in kinds], device=env.device
+    )
     self._hold = False
 
-  def __call__(self, env: ManagerBasedRlEnv, env_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+  def __call__(
+    self, env: ManagerBasedRlEnv, env_ids: torch.Tensor
+  ) -> dict[str, torch.Tensor]:
     if not self._hold:
       terrain_levels_vel(env, env_ids, COMMAND_NAME)
     terrain = env.scene.terrain

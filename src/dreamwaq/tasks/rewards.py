@@ -27,7 +27,9 @@ FOOT_HEIGHT_SENSOR = "foot_height"
 
 # Indices of the 3 × 3 scan points within ±0.1 m of the base: "the terrain under the base".
 _NX, _NY = 17, 11
-_CENTRE = [(_NY // 2 + dy) * _NX + (_NX // 2 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+_CENTRE = [
+  (_NY // 2 + dy) * _NX + (_NX // 2 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+]
 assert _NX * _NY == layout.HEIGHT_SCAN_POINTS
 
 
@@ -39,7 +41,9 @@ def track_lin_vel(env: ManagerBasedRlEnv) -> torch.Tensor:
   """exp(−‖v*_xy − v_xy‖² / σ²), body frame."""
   cmd = env.command_manager.get_command(COMMAND_NAME)
   vel = _robot(env).data.root_link_lin_vel_b
-  return torch.exp(-torch.sum(torch.square(cmd[:, :2] - vel[:, :2]), dim=1) / TRACKING_SIGMA)
+  return torch.exp(
+    -torch.sum(torch.square(cmd[:, :2] - vel[:, :2]), dim=1) / TRACKING_SIGMA
+  )
 
 
 def track_ang_vel(env: ManagerBasedRlEnv) -> torch.Tensor:

@@ -138,7 +138,9 @@ def dreamwaq_terrain_cfg(
   """
   for t in types or ():
     if t not in TERRAIN_TYPES:
-      raise ValueError(f"unknown terrain type {t!r}; choose from {', '.join(TERRAIN_TYPES)}")
+      raise ValueError(
+        f"unknown terrain type {t!r}; choose from {', '.join(TERRAIN_TYPES)}"
+      )
   kinds = column_types(num_cols, types)
   sub_terrains: dict[str, SubTerrainCfg] = {}
   for col, kind in enumerate(kinds):

@@ -17,13 +17,13 @@ def compile_terrain(
 ) -> tuple[mujoco.MjModel, list[str]]:
   """The terrain alone as a MuJoCo model, and the sub-terrain name of each column."""
   gen = dreamwaq_terrain_cfg(types, num_rows=rows, num_cols=cols, seed=seed)
-  terrain = TerrainEntity(TerrainEntityCfg(terrain_type="generator", terrain_generator=gen), "cpu")
+  terrain = TerrainEntity(
+    TerrainEntityCfg(terrain_type="generator", terrain_generator=gen), "cpu"
+  )
   return terrain.spec.compile(), list(gen.sub_terrains)
 
 
-def height_map(
-  model: mujoco.MjModel, x: np.ndarray, y: np.ndarray
-) -> np.ndarray:
+def height_map(model: mujoco.MjModel, x: np.ndarray, y: np.ndarray) -> np.ndarray:
   """Top surface height z[y, x] of the terrain's boxes and heightfields (m).
 
   Rasterises the geoms directly: boxes by their (axis-aligned) footprint, height
@@ -41,8 +41,14 @@ def height_map(
     else:
       continue
     # Only the grid window under this geom's (axis-aligned) footprint.
-    i0, i1 = np.searchsorted(x, pos[0] - half[0]), np.searchsorted(x, pos[0] + half[0], "right")
-    j0, j1 = np.searchsorted(y, pos[1] - half[1]), np.searchsorted(y, pos[1] + half[1], "right")
+    i0, i1 = (
+      np.searchsorted(x, pos[0] - half[0]),
+      np.searchsorted(x, pos[0] + half[0], "right"),
+    )
+    j0, j1 = (
+      np.searchsorted(y, pos[1] - half[1]),
+      np.searchsorted(y, pos[1] + half[1], "right"),
+    )
     if i0 >= i1 or j0 >= j1:
       continue
     window = z[j0:j1, i0:i1]
