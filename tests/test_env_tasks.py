@@ -7,6 +7,7 @@ import torch
 from mjlab.utils.lab_api.math import wrap_to_pi
 
 from dreamwaq.cli.main import main
+from dreamwaq.export.contract import policy_contract
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
 from dreamwaq.tasks.observations import COMMAND_NAME
@@ -104,5 +105,8 @@ def test_height_scan_noise_is_a_setting_of_the_oracle_actor_only():
   assert half_width(A1EnvSettings(height_scan_noise=0.02), "actor") == (-0.02, 0.02)
   assert half_width(A1EnvSettings(height_scan_noise=0.0), "actor") is None
   assert not TASKS["a1_oracle"].env_cfg().observations["critic"].enable_corruption
-  with pytest.raises(ValueError, match="at least 0 m"):
+  contract = policy_contract(TASKS["a1_oracle"], A1EnvSettings(height_scan_noise=0.02))
+  heights = next(p for p in contract["privileged"] if p["name"] == "height_scan")
+  assert heights["noise"] == 0.02  # policy.json records the noise the actor trained with.
+  with pytest.raises(ValueError, match="at least 0"):
     TASKS["a1_oracle"].env_cfg(A1EnvSettings(height_scan_noise=-0.1))

@@ -45,8 +45,10 @@ def output_names(task: TaskSpec) -> list[str]:
   return [OUTPUT_ACTIONS, OUTPUT_EST_VEL] if task.estimator else [OUTPUT_ACTIONS]
 
 
-def _parts(parts: tuple[layout.ObsPart, ...]) -> list[dict[str, Any]]:
-  return [{"name": p.name, "size": p.size, "unit": p.unit, "noise": p.noise} for p in parts]
+def _parts(parts: tuple[layout.ObsPart, ...], s: A1EnvSettings) -> list[dict[str, Any]]:
+  return [
+    {"name": p.name, "size": p.size, "unit": p.unit, "noise": s.obs_noise(p)} for p in parts
+  ]
 
 
 def policy_contract(
@@ -77,8 +79,8 @@ def policy_contract(
     "sim_dt": PHYSICS_DT,
     "decimation": DECIMATION,
     "actuation_delay_steps": list(s.actuation_delay_steps),
-    "observation": _parts(layout.PROPRIO),
-    "privileged": _parts(layout.PRIVILEGED),
+    "observation": _parts(layout.PROPRIO, s),
+    "privileged": _parts(layout.PRIVILEGED, s),
     "history_length": layout.HISTORY_LENGTH,
     "history_order": "oldest first; at reset every frame is the first observation",
     "obs_clip": layout.OBS_CLIP,

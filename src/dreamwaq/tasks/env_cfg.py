@@ -110,6 +110,14 @@ class A1EnvSettings:
   variance in training (docs/training-notes.md)."""
   rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
 
+  def obs_noise(self, part: layout.ObsPart) -> float:
+    """Half-width of the training noise on ``part`` (in its unit): the layout's, except
+    the height samples', which ``height_scan_noise`` sets."""
+    noise = self.height_scan_noise if part.name == "height_scan" else part.noise
+    if noise < 0:
+      raise ValueError(f"{part.name} noise must be at least 0, got {noise}")
+    return noise
+
 
 REWARD_WEIGHTS: dict[str, float] = {
   "track_lin_vel": 1.0,
@@ -145,9 +153,7 @@ def _proprio_term(noisy: bool, history: int = 0) -> ObservationTermCfg:
 def _privileged_terms(s: A1EnvSettings) -> dict[str, ObservationTermCfg]:
   terms = {}
   for part in layout.PRIVILEGED:
-    half_width = s.height_scan_noise if part.name == "height_scan" else part.noise
-    if half_width < 0:
-      raise ValueError(f"{part.name} noise must be at least 0 m, got {half_width}")
+    half_width = s.obs_noise(part)
     noise = UniformNoiseCfg(n_min=-half_width, n_max=half_width) if half_width else None
     terms[part.name] = ObservationTermCfg(
       func=observations.PRIVILEGED_TERMS[part.name],
