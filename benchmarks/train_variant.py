@@ -1,13 +1,14 @@
-"""``dreamwaq train`` with fields of the training or env config overridden: for
-experiments on values the spec marks tunable, before one becomes a default.
+"""``dreamwaq train`` with fields of the training config overridden: for experiments
+on values the spec marks tunable, before one becomes a default.
 
     python benchmarks/train_variant.py --set algorithm.estimator.learning_rate=1e-3 \
       --env foot_clearance_target=0.15 -- train --task a1_waq --headless
 
 Each ``--set PATH=VALUE`` names a field of ``dreamwaq.learning.config.runner_cfg``'s
-result by its dotted path, each ``--env FIELD=VALUE`` a field of
-``dreamwaq.tasks.env_cfg.A1EnvSettings``; VALUE is parsed as the field's current type.
-The run's ``params/env.yaml`` records the env that trained.
+result by its dotted path; VALUE is parsed as the field's current type. Each ``--env
+FIELD=VALUE`` is passed on to ``dreamwaq train --env`` (a field of
+``dreamwaq.tasks.env_cfg.A1EnvSettings``, recorded in the run's checkpoints), so the
+jobs files of ``gpu_concurrent_train.sh`` name both before the ``--``.
 """
 
 from __future__ import annotations
@@ -17,29 +18,18 @@ import sys
 
 from dreamwaq.cli.main import main
 from dreamwaq.learning import config
-from dreamwaq.tasks import registry
-from dreamwaq.tasks.env_cfg import A1EnvSettings
+from dreamwaq.tasks.env_cfg import parse_value
 
 
-def _parse(value: str, like: object) -> object:
-  if isinstance(like, (tuple, dict)):
-    raise SystemExit(f"--set/--env: only numbers and booleans can be set, not {value!r}")
-  if isinstance(like, bool):
-    if value.lower() not in ("true", "false"):
-      raise SystemExit(f"--set: {value!r} is not true or false")
-    return value.lower() == "true"
-  return type(like)(value)
-
-
-def apply(cfg: object, assignment: str, what: str = "training config") -> None:
+def apply(cfg: object, assignment: str) -> None:
   path, _, value = assignment.partition("=")
   *parents, name = path.split(".")
   target = cfg
   for part in parents:
     target = getattr(target, part)
   if not hasattr(target, name):
-    raise SystemExit(f"--set/--env: the {what} has no field {path!r}")
-  setattr(target, name, _parse(value, getattr(target, name)))
+    raise SystemExit(f"--set: the training config has no field {path!r}")
+  setattr(target, name, parse_value(value, getattr(target, name), f"--set {path}"))
 
 
 if __name__ == "__main__":
@@ -58,13 +48,5 @@ if __name__ == "__main__":
     return cfg
 
   config.runner_cfg = runner_cfg
-  original_env = registry.TaskSpec.env_cfg
-
-  def env_cfg(self, settings=None, play=False):
-    settings = settings or A1EnvSettings()
-    for assignment in args.env:
-      apply(settings, assignment, "env settings")
-    return original_env(self, settings, play)
-
-  registry.TaskSpec.env_cfg = env_cfg
-  sys.exit(main(argv[split + 1 :]))
+  env = [word for assignment in args.env for word in ("--env", assignment)]
+  sys.exit(main(argv[split + 1 :] + env))

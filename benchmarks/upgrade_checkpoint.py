@@ -38,7 +38,10 @@ def main() -> None:
   # Written by this project (tuples and all), so the full loader is safe here.
   agent = yaml.unsafe_load((args.checkpoint.parent / "params" / "agent.yaml").read_text())
   steps = agent["num_steps_per_env"] * args.num_envs * (saved["iter"] + 1)
-  infos[HEADER] = checkpoint_header(args.task, args.num_envs, args.seed, args.until, agent)
+  # The env settings were not recorded then: an empty record reads as the defaults.
+  infos[HEADER] = checkpoint_header(
+    args.task, args.num_envs, args.seed, args.until, agent, env={}
+  )
   infos["counters"] = {"timesteps": steps, "time_s": 0.0}
   infos["rng"] = rng_state("cpu")
   saved["infos"] = infos

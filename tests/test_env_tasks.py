@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import pytest
 import torch
 from mjlab.utils.lab_api.math import wrap_to_pi
 
 from dreamwaq.cli.main import main
+from dreamwaq.evaluation.grid import grid_env_cfg
+from dreamwaq.evaluation.push import push_env_cfg
 from dreamwaq.export.contract import policy_contract
+from dreamwaq.play.scene import PlayScene, play_env_cfg
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
 from dreamwaq.tasks.observations import COMMAND_NAME
@@ -110,3 +116,47 @@ def test_height_scan_noise_is_a_setting_of_the_oracle_actor_only():
   assert heights["noise"] == 0.02  # policy.json records the noise the actor trained with.
   with pytest.raises(ValueError, match="at least 0"):
     TASKS["a1_oracle"].env_cfg(A1EnvSettings(height_scan_noise=-0.1))
+
+
+def test_env_settings_take_overrides_and_round_trip_a_checkpoint_header():
+  settings = A1EnvSettings().overridden(
+    ["push_interval_s=4", "actuation_delay_steps=1,2", "heading_command=false",
+     "terrain_types=stairs_up,discrete"]
+  )  # fmt: skip
+  assert settings.changes() == {
+    "push_interval_s": 4.0,
+    "actuation_delay_steps": (1, 2),
+    "heading_command": False,
+    "terrain_types": ("stairs_up", "discrete"),
+  }
+  assert A1EnvSettings.from_dict(json.loads(json.dumps(asdict(settings)))) == settings
+  assert A1EnvSettings.from_dict({}) == A1EnvSettings()
+  with pytest.raises(ValueError, match="unknown field.*nope"):
+    A1EnvSettings.from_dict({"nope": 1})
+  for bad, message in [
+    ("nope=1", "FIELD one of"),
+    ("push_interval_s", "expected FIELD=VALUE"),
+    ("rewards=1", "FIELD one of"),
+    ("push_interval_s=fast", "not a number"),
+    ("max_init_terrain_level=2.5", "not an integer"),
+    ("heading_command=yes", "not true or false"),
+    ("actuation_delay_steps=1", "expected 2 comma-separated values"),
+    ("height_scan_noise=-0.1", "at least 0"),
+  ]:
+    with pytest.raises(ValueError, match=message):
+      A1EnvSettings().overridden([bad])
+
+
+def test_play_and_eval_envs_are_built_with_the_settings_the_policy_trained_with():
+  trained = A1EnvSettings(height_scan_noise=0.02)
+  task = TASKS["a1_oracle"]
+  configs = {
+    "play": play_env_cfg(task, PlayScene(2, "stairs_up", 3), trained=trained),
+    "eval grid": grid_env_cfg(task, ["stairs_up"], [5, 7], 2, 0, settings=trained),
+    "eval push": push_env_cfg(task, (0.5, 1.0), 0, settings=trained),
+  }
+  for what, cfg in configs.items():
+    noise = cfg.observations["actor"].terms["height_scan"].noise
+    assert (noise.n_min, noise.n_max) == (-0.02, 0.02), what
+  default = play_env_cfg(task, PlayScene(2, "stairs_up", 3))
+  assert default.observations["actor"].terms["height_scan"].noise.n_max == 0.1

@@ -157,6 +157,7 @@ def waq_eval():
 def test_eval_writes_json_and_markdown_with_every_terrain_row_and_condition(waq_eval):
   results = json.loads((waq_eval / "eval.json").read_text())
   assert results["task"] == "a1_waq" and results["device"] == "cpu"
+  assert results["trained_env_changes"] == {}  # The tiny run trained with the defaults.
   assert set(results["conditions"]) == set(CONDITIONS)
   stairs = results["conditions"]["nominal"]["terrain"]["stairs_up"]
   assert [r["row"] for r in stairs["rows"]] == [0, 9]

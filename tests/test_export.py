@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 
 import numpy as np
 import onnxruntime as ort
@@ -13,8 +14,10 @@ import torch
 
 from dreamwaq.cli.main import main
 from dreamwaq.export import contract as io
+from dreamwaq.export.export import export_policy
 from dreamwaq.export.onnx_policy import OnnxPolicy
 from dreamwaq.tasks import layout
+from dreamwaq.tasks.env_cfg import A1EnvSettings
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
@@ -147,3 +150,14 @@ def test_wrong_task_missing_run_and_damaged_files_are_one_line_errors(tmp_path, 
     assert f"model_{n}.pt is not a readable checkpoint" in err
   torch.save({"actor_state_dict": {}}, run / "model_4.pt")
   assert "no known task" in _error(capsys, [*argv, "--checkpoint", "4"])
+
+
+def test_the_contract_records_the_env_settings_the_checkpoint_trained_with(tmp_path):
+  saved = torch.load(tiny_run("a1_oracle").checkpoint, weights_only=False)
+  trained = A1EnvSettings(height_scan_noise=0.02, actuation_delay_steps=(1, 2))
+  saved["infos"]["dreamwaq"]["env"] = asdict(trained)
+  torch.save(saved, tmp_path / "model_1.pt")
+  exported = export_policy(get_task("a1_oracle"), tmp_path / "model_1.pt")
+  contract = json.loads(exported.contract.read_text())
+  heights = next(p for p in contract["privileged"] if p["name"] == "height_scan")
+  assert heights["noise"] == 0.02 and contract["actuation_delay_steps"] == [1, 2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import asdict
 
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
 os.environ.setdefault("MUJOCO_GL", "disable")
@@ -17,8 +18,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from dreamwaq.cli import train
 from dreamwaq.cli.main import build_parser, main
 from dreamwaq.evaluation.curves import read_curves
-from dreamwaq.runs import lineage, training_time
-from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS
+from dreamwaq.runs import lineage, trained_settings, training_time
+from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
+from dreamwaq.tasks.observations import PUSH_EVENT
 from dreamwaq.tasks.registry import TASKS
 
 ITERATIONS = 3
@@ -62,6 +64,7 @@ def test_train_writes_checkpoints_events_and_config(runs, task):
     assert (run_dir / "params" / name).stat().st_size > 0
   saved = torch.load(run_dir / "model_2.pt", weights_only=False)
   assert saved["iter"] == ITERATIONS - 1
+  assert saved["infos"]["dreamwaq"]["env"] == asdict(A1EnvSettings())
   assert {"actor_state_dict", "critic_state_dict", "optimizer_state_dict"} <= saved.keys()
   tags = scalars(run_dir)
   for tag in ("Loss/value", "Loss/learning_rate", "Perf/total_fps", "Policy/mean_std"):
@@ -103,8 +106,11 @@ def test_episode_statistics_are_logged(runs):
 def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
   checkpoint = runs["a1_waq"] / f"model_{ITERATIONS - 1}.pt"
   saved = torch.load(checkpoint, weights_only=False)
-  argv = ["train", "--task", "a1_waq", *SMALL, "--max_iterations", "2", "--resume"]
+  argv = ["train", "--task", "a1_waq", *SMALL, "--max_iterations", "2", "--resume",
+          "--env", "push_interval_s=4"]  # fmt: skip
   session = train.start(build_parser().parse_args([*argv, "--log_root", str(log_root)]))
+  push = session.env.unwrapped.cfg.events[PUSH_EVENT]
+  assert push.interval_range_s == (4.0, 4.0)  # --env reaches the env of a resumed run.
   runner = session.runner
   alg = runner.alg
   assert runner.current_learning_iteration == ITERATIONS
@@ -137,6 +143,9 @@ def test_resume_continues_with_the_saved_state(runs, log_root, capsys):
   assert sorted(p.name for p in session.log_dir.glob("model_*")) == ["model_4.pt"]
   assert [step for step, _ in scalars(session.log_dir)["Loss/value"]] == [3, 4]
   assert torch.load(session.log_dir / "model_4.pt", weights_only=False)["iter"] == 4
+  assert trained_settings(session.log_dir / "model_4.pt") == A1EnvSettings(
+    push_interval_s=4
+  )
   # The run is both folders: its curves and its training time span them.
   assert lineage(session.log_dir) == [runs["a1_waq"], session.log_dir]
   value = read_curves(session.log_dir, ["Loss/value"])["Loss/value"]
@@ -179,6 +188,21 @@ def test_resume_restores_the_terrain_curriculum(runs, tmp_path):
   session.env.close()
 
 
+def test_a_resume_keeps_the_env_settings_of_its_checkpoint(runs, tmp_path):
+  """A variant resumed without ``--env`` trains on as it started; ``--env`` changes it."""
+  saved = torch.load(runs["a1_oracle"] / f"model_{ITERATIONS - 1}.pt", weights_only=False)
+  saved["infos"]["dreamwaq"]["env"] = asdict(A1EnvSettings(height_scan_noise=0.02))
+  run_dir = tmp_path / TASKS["a1_oracle"].experiment / "variant"
+  run_dir.mkdir(parents=True)
+  torch.save(saved, run_dir / "model_2.pt")
+  argv = ["train", "--task", "a1_oracle", "--resume", "--load_run", "variant",
+          "--max_iterations", "1", "--log_root", str(tmp_path)]  # fmt: skip
+  kept = train.prepare(build_parser().parse_args(argv)).settings
+  assert kept == A1EnvSettings(height_scan_noise=0.02)
+  changed = train.prepare(build_parser().parse_args([*argv, "--env", "push_interval_s=4"]))
+  assert changed.settings == A1EnvSettings(height_scan_noise=0.02, push_interval_s=4)
+
+
 @pytest.mark.parametrize(
   "args, message",
   [
@@ -188,6 +212,8 @@ def test_resume_restores_the_terrain_curriculum(runs, tmp_path):
     (["--task", "a1_base", "--resume", "--experiment_name", "empty"], "nothing to resume"),
     (["--task", "a1_waq", "--resume", "--load_run", "nope"], "no run 'nope'"),
     (["--task", "a1_waq", "--resume", "--checkpoint", "99"], "no model_99.pt"),
+    (["--task", "a1_waq", "--env", "nope=1"], "--env 'nope=1': expected FIELD=VALUE"),
+    (["--task", "a1_waq", "--env", "push_interval_s=x"], "'x' is not a number"),
   ],
 )
 def test_bad_input_is_one_line_and_exit_2(runs, log_root, capsys, args, message):

@@ -5,8 +5,9 @@ the latest run and iteration unless named. A run folder copied from another mach
 works when put in the experiment folder, or when ``load_run`` is its path.
 
 A checkpoint carries a header (``infos["dreamwaq"]``): the checkpoint format, the
-dreamwaq version, the task and the run's settings. A checkpoint of another task or
-format is refused by name, before anything is built from it.
+dreamwaq version, the task, the run's settings and the env settings it trained with.
+A checkpoint of another task or format is refused by name, before anything is built
+from it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dreamwaq import __version__
+
+if TYPE_CHECKING:
+  from dreamwaq.tasks.env_cfg import A1EnvSettings
 
 CHECKPOINT = re.compile(r"model_(\d+)\.pt")
 """Complete checkpoints only: a temporary ``model_N.pt.tmp`` does not match."""
@@ -100,10 +104,16 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def checkpoint_header(
-  task: str, num_envs: int, seed: int, until: int, agent: dict[str, Any]
+  task: str,
+  num_envs: int,
+  seed: int,
+  until: int,
+  agent: dict[str, Any],
+  env: dict[str, Any],
 ) -> dict[str, Any]:
-  """What a checkpoint records to be resumed the same way: the run's task, env count,
-  seed, the iteration count it trains to (``until``) and the runner config."""
+  """What a checkpoint records to be resumed, evaluated and exported the same way: the
+  run's task, env count, seed, the iteration count it trains to (``until``), the runner
+  config and the env settings (``A1EnvSettings`` as a dict)."""
   return {
     "format": CHECKPOINT_FORMAT,
     "version": __version__,
@@ -112,7 +122,23 @@ def checkpoint_header(
     "seed": seed,
     "until": until,
     "agent": agent,
+    "env": env,
   }
+
+
+def env_settings(header: dict[str, Any]) -> A1EnvSettings:
+  """The env settings a checkpoint's header says it trained with; the defaults for
+  headers written before they were recorded (2026-12-01), which trained with them."""
+  from dreamwaq.tasks.env_cfg import A1EnvSettings
+
+  return A1EnvSettings.from_dict(header.get("env") or {})
+
+
+def trained_settings(path: Path) -> A1EnvSettings:
+  """The env settings ``model_N.pt`` at ``path`` trained with: what play, eval and
+  export build their env and contract from."""
+  header = (read_checkpoint(path).get("infos") or {}).get(HEADER)
+  return env_settings(header if isinstance(header, dict) else {})
 
 
 def check_checkpoint(saved: dict[str, Any], path: Path, task: str) -> dict[str, Any]:

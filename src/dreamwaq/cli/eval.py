@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
   from dreamwaq.evaluation.report import hardest_label, write_eval
   from dreamwaq.evaluation.suite import EvalConfig, evaluate
   from dreamwaq.export.deployed import load_deployment
+  from dreamwaq.runs import trained_settings
   from dreamwaq.tasks.registry import get_task
 
   task = get_task(args.task)
@@ -71,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
   ).checked()
   checkpoint = checkpoint_path(args)
   policy = load_deployment(task, checkpoint)
+  settings = trained_settings(checkpoint)
   device = resolve_device(args.device)
   print(f"[dreamwaq eval] {task.name} from {checkpoint} on {device}")
-  results = evaluate(task, policy, config, device, log=lambda s: print(f"  {s}"))
+  results = evaluate(task, policy, config, device, settings, log=lambda s: print(f"  {s}"))
   results |= {"checkpoint": str(checkpoint), "device": device}
   for cond in results["conditions"].values():
     hardest = ", ".join(f"{k} {hardest_label(e)}" for k, e in cond["terrain"].items())

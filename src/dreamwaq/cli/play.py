@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
   from dreamwaq.play.scene import PlayScene, play_env_cfg
   from dreamwaq.play.session import open_env, play, policy_actor
   from dreamwaq.rendering import video_format, write_video
+  from dreamwaq.runs import trained_settings
   from dreamwaq.tasks.registry import get_task
 
   task = get_task(args.task)
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
   device = resolve_device(args.device)
   fixed = tuple(args.fixed_command) if args.fixed_command else None
   scene = PlayScene(args.num_envs, args.terrain, args.level, fixed, args.follow)
-  cfg = play_env_cfg(task, scene, video)
+  cfg = play_env_cfg(task, scene, video, trained_settings(checkpoint))
   cfg.seed = args.seed
   if video is not None:
     require_offscreen_gl()

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
   from dreamwaq.play.scene import PlayScene, play_env_cfg
   from dreamwaq.play.session import open_env, play, policy_actor
   from dreamwaq.rendering import COMPACT_GIF, side_by_side, write_video
-  from dreamwaq.runs import find_checkpoint
+  from dreamwaq.runs import find_checkpoint, trained_settings
   from dreamwaq.tasks.registry import get_task
   from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
   same_task = len({t.name for t, _ in models}) == 1
   labels = [c.parent.name if same_task else t.name for t, c in models]
   policies = [load_deployment(t, c) for t, c in models]
+  trained = [trained_settings(c) for _, c in models]
   terrains = (
     list(TERRAIN_TYPES) if ALL in args.terrains else list(dict.fromkeys(args.terrains))
   )
@@ -79,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     level = None if terrain == "flat" else args.level
     scene = PlayScene(1, terrain, level, command)
     clips = []
-    for (t, _), policy, label in zip(models, policies, labels, strict=True):
-      cfg = play_env_cfg(t, scene, COMPACT_GIF)
+    for (t, _), policy, label, settings in zip(
+      models, policies, labels, trained, strict=True
+    ):
+      cfg = play_env_cfg(t, scene, COMPACT_GIF, settings)
       cfg.seed = args.seed
       vec = open_env(cfg, device, render=True)
       steps = max(1, round(args.duration / vec.unwrapped.step_dt))

@@ -35,6 +35,7 @@ from dreamwaq.runs import (
   append_history,
   check_checkpoint,
   checkpoints,
+  env_settings,
   find_checkpoint,
   read_checkpoint,
 )
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
   from dreamwaq.learning.config import DreamWaqRunnerCfg
   from dreamwaq.learning.runner import DreamWaqRunner
+  from dreamwaq.tasks.env_cfg import A1EnvSettings
   from dreamwaq.tasks.registry import TaskSpec
 
 NUM_ENVS = 4096
@@ -96,6 +98,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   p.add_argument(
     "--experiment_name", help="log folder (default: the task's, e.g. rough_a1_waq)"
   )
+  p.add_argument(
+    "--env",
+    action="append",
+    default=[],
+    metavar="FIELD=VALUE",
+    help="change a field of the env settings (A1EnvSettings, e.g. push_interval_s=4, "
+    "actuation_delay_steps=0,3); recorded in every checkpoint, and play, eval and "
+    "export use it; a resumed run keeps its own unless changed again",
+  )
   p.add_argument("--logger", choices=("tensorboard", "wandb"), default="tensorboard")
   p.add_argument("--log_root", default="logs")
   p.add_argument(
@@ -130,6 +141,8 @@ class Plan:
   ranks: int
   device: str
   log_dir: Path
+  settings: A1EnvSettings
+  """The env settings: the resumed checkpoint's or the defaults, with ``--env``."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ def prepare(args: argparse.Namespace) -> Plan:
   """Check the arguments, the checkpoint to resume, the log folder and the devices,
   and choose the run folder: all before the env is built or ranks are started."""
   from dreamwaq.learning.config import runner_cfg
+  from dreamwaq.tasks.env_cfg import A1EnvSettings
   from dreamwaq.tasks.registry import get_task
 
   task = get_task(args.task)
@@ -197,6 +211,9 @@ def prepare(args: argparse.Namespace) -> Plan:
   agent.logger = args.logger
   experiment_dir = Path(args.log_root) / agent.experiment_name
   resume = _resume_point(experiment_dir, args, task.name) if args.resume else None
+  settings = (env_settings(resume.header) if resume else A1EnvSettings()).overridden(
+    args.env
+  )
   num_envs = _num_envs(args.num_envs, resume)
   seed = agent.seed if resume is None else resume.header["seed"]
   seed = seed if args.seed is None else args.seed
@@ -218,7 +235,7 @@ def prepare(args: argparse.Namespace) -> Plan:
     if args.run_dir
     else experiment_dir / (f"{stamp}_{args.run_name}" if args.run_name else stamp)
   )
-  return Plan(task, agent, resume, num_envs, seed, ranks, device, log_dir)
+  return Plan(task, agent, resume, num_envs, seed, ranks, device, log_dir, settings)
 
 
 def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
@@ -235,7 +252,7 @@ def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
   task, agent, resume, num_envs, device, log_dir = (
     plan.task, plan.agent, plan.resume, plan.num_envs, plan.device, plan.log_dir
   )  # fmt: skip
-  env_cfg = task.env_cfg()
+  env_cfg = task.env_cfg(plan.settings)
   env_cfg.scene.num_envs = num_envs
   env_cfg.seed = agent.seed
   if args.nan_guard:
@@ -243,7 +260,12 @@ def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
   env = RslRlVecEnvWrapper(ManagerBasedRlEnv(env_cfg, device=device))
   first = resume.iteration + 1 if resume else 0
   header = checkpoint_header(
-    task.name, num_envs, plan.seed, first + agent.max_iterations, asdict(agent)
+    task.name,
+    num_envs,
+    plan.seed,
+    first + agent.max_iterations,
+    asdict(agent),
+    asdict(plan.settings),
   )
   train_cfg = asdict(agent)
   if args.logger == "wandb":  # rsl_rl's current form; the plain string is deprecated.
@@ -274,6 +296,7 @@ def build(args: argparse.Namespace, plan: Plan) -> TrainSession:
         "gpus": plan.ranks,
         "device": device,
         "argv": sys.argv,
+        "env_changes": plan.settings.changes(),
       },
     )
     if resume is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
@@ -63,12 +63,15 @@ def grid_env_cfg(
   command: Command | None = None,
   play: bool = True,
   tile_size: float = EVAL_TILE_SIZE,
+  settings: A1EnvSettings | None = None,
 ) -> ManagerBasedRlEnvCfg:
   """The play env (or, for checks against it, the training env) on rows
   min(rows)…max(rows) of the training grid, one column per terrain type, with fixed
-  commands or (None) the training's random ones."""
+  commands or (None) the training's random ones; otherwise as ``settings`` (the ones
+  the policy trained with; default: the task's)."""
   low, high = min(rows), max(rows)
-  settings = A1EnvSettings(
+  settings = replace(
+    settings or A1EnvSettings(),
     terrain_types=tuple(terrains),
     terrain_cols=len(terrains),
     terrain_rows=high - low + 1,

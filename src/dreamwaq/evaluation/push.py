@@ -18,6 +18,7 @@ from mjlab.terrains import TerrainEntityCfg
 
 from dreamwaq.export.sim2sim import Command
 from dreamwaq.play.scene import fix_command
+from dreamwaq.tasks.env_cfg import A1EnvSettings
 from dreamwaq.tasks.events import push_robot
 from dreamwaq.tasks.observations import PUSH_EVENT
 from dreamwaq.tasks.registry import TaskSpec
@@ -53,10 +54,15 @@ class push_levels(push_robot):
 
 
 def push_env_cfg(
-  task: TaskSpec, levels: Sequence[float], seed: int, command: Command | None = None
+  task: TaskSpec,
+  levels: Sequence[float],
+  seed: int,
+  command: Command | None = None,
+  settings: A1EnvSettings | None = None,
 ) -> ManagerBasedRlEnvCfg:
-  """The play env on flat ground, robot i pushed at ``levels[i]`` every second."""
-  cfg = task.env_cfg(play=True)
+  """The play env on flat ground, robot i pushed at ``levels[i]`` every second;
+  otherwise as ``settings`` (the ones the policy trained with; default: the task's)."""
+  cfg = task.env_cfg(settings, play=True)
   cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.scene.num_envs = len(levels)
   cfg.seed = seed

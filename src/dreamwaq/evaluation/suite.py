@@ -120,16 +120,20 @@ def evaluate(
   policy: nn.Module,
   config: EvalConfig,
   device: str,
+  settings: A1EnvSettings | None = None,
   log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-  """Run the suite with ``policy`` (the deployed module of ``task``)."""
+  """Run the suite with ``policy`` (the deployed module of ``task``) in envs built from
+  the ``settings`` it trained with (default: the task's)."""
   config = config.checked()
+  settings = settings or A1EnvSettings()
   act = policy_actor(task, policy, device)
-  terrain = _terrain(task, act, config, device, log)
-  push = _push(task, act, config, device, log) if config.push_levels else {}
+  terrain = _terrain(task, act, config, settings, device, log)
+  push = _push(task, act, config, settings, device, log) if config.push_levels else {}
   return {
     "task": task.name,
     "config": asdict(config),
+    "trained_env_changes": settings.changes(),
     "definitions": DEFINITIONS | {"push": PUSH_DEFINITION},
     "conditions": {
       name: {
@@ -167,14 +171,25 @@ def _run(
 
 
 def _terrain(
-  task: TaskSpec, act: Act, config: EvalConfig, device: str, log: Callable[[str], None]
+  task: TaskSpec,
+  act: Act,
+  config: EvalConfig,
+  settings: A1EnvSettings,
+  device: str,
+  log: Callable[[str], None],
 ) -> dict[str, Any]:
   keys = [
     (c, k, r) for c in config.conditions for k in config.terrains for r in config.rows
   ]
   groups = _Groups(config.robots, tuple(keys))
   cfg = grid_env_cfg(
-    task, config.terrains, config.rows, groups.num_envs, config.seed, config.command
+    task,
+    config.terrains,
+    config.rows,
+    groups.num_envs,
+    config.seed,
+    config.command,
+    settings=settings,
   )
   vec = open_env(cfg, device)
   tiles = [(kind, row) for _, kind, row in groups.keys for _ in range(config.robots)]
@@ -203,12 +218,18 @@ def _terrain(
 
 
 def _push(
-  task: TaskSpec, act: Act, config: EvalConfig, device: str, log: Callable[[str], None]
+  task: TaskSpec,
+  act: Act,
+  config: EvalConfig,
+  settings: A1EnvSettings,
+  device: str,
+  log: Callable[[str], None],
 ) -> dict[str, Any]:
   keys = [(c, level) for c in config.conditions for level in config.push_levels]
   groups = _Groups(config.robots, tuple(keys))
   levels = [level for _, level in groups.keys for _ in range(config.robots)]
-  vec = open_env(push_env_cfg(task, levels, config.seed, config.command), device)
+  cfg = push_env_cfg(task, levels, config.seed, config.command, settings)
+  vec = open_env(cfg, device)
   traj = _run(vec, act, config, groups, "push", log)
   results: dict[str, Any] = {}
   for i, (condition, level) in enumerate(groups.keys):

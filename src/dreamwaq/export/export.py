@@ -13,6 +13,7 @@ import torch
 
 from dreamwaq.export import contract as io
 from dreamwaq.export.deployed import example_inputs, load_deployment
+from dreamwaq.runs import trained_settings
 from dreamwaq.tasks.registry import TaskSpec
 
 EXPORT_DIR = "exported"
@@ -37,7 +38,7 @@ def export_policy(
   module = load_deployment(task, checkpoint)
   out_dir = Path(out_dir) if out_dir else Path(checkpoint).parent / EXPORT_DIR
   out_dir.mkdir(parents=True, exist_ok=True)
-  contract = io.policy_contract(task) | {
+  contract = io.policy_contract(task, trained_settings(checkpoint)) | {
     "checkpoint": f"{Path(checkpoint).parent.name}/{Path(checkpoint).name}"
   }
   inputs = example_inputs(task)

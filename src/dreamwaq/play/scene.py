@@ -3,7 +3,7 @@ chosen terrain and level, with an optional fixed command and a camera for video.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from mjlab.envs import ManagerBasedRlEnvCfg
@@ -36,15 +36,19 @@ class PlayScene:
 
 
 def play_env_cfg(
-  task: TaskSpec, scene: PlayScene, video: VideoFormat | None = None
+  task: TaskSpec,
+  scene: PlayScene,
+  video: VideoFormat | None = None,
+  trained: A1EnvSettings | None = None,
 ) -> ManagerBasedRlEnvCfg:
-  """The task's play env for ``scene``; ValueError for a choice that does not fit."""
+  """The task's play env for ``scene``, otherwise as the ``trained`` settings (the
+  policy's; default: the task's); ValueError for a choice that does not fit."""
   if scene.num_envs <= 0:
     raise ValueError(f"--num_envs must be positive, got {scene.num_envs}")
   if scene.terrain is not None and scene.terrain not in TERRAINS:
     choices = ", ".join(TERRAINS)
     raise ValueError(f"unknown terrain {scene.terrain!r}; choose from {choices}")
-  cfg = task.env_cfg(_settings(scene), play=True)
+  cfg = task.env_cfg(_settings(scene, trained or A1EnvSettings()), play=True)
   if scene.terrain == "flat":
     cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.scene.num_envs = scene.num_envs
@@ -70,11 +74,11 @@ def policy_inputs(task: TaskSpec, obs: TensorDict) -> tuple[torch.Tensor, ...]:
   return (obs["actor"],)
 
 
-def _settings(scene: PlayScene) -> A1EnvSettings:
-  """Terrain settings: a level is built alone, as one row of the training grid's
-  difficulty; without one, every training row and robots spread over them."""
-  train = A1EnvSettings()
-  settings = A1EnvSettings(max_init_terrain_level=train.terrain_rows - 1)
+def _settings(scene: PlayScene, trained: A1EnvSettings) -> A1EnvSettings:
+  """The trained settings with the scene's terrain: a level is built alone, as one
+  row of the training grid's difficulty; without one, every training row and robots
+  spread over them."""
+  settings = replace(trained, max_init_terrain_level=trained.terrain_rows - 1)
   if scene.terrain not in (None, "flat"):
     settings.terrain_types = (scene.terrain,)
     settings.terrain_cols = ONE_TYPE_COLUMNS

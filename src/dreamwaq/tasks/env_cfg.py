@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from mjlab.envs import ManagerBasedRlEnvCfg
 from mjlab.envs import mdp as envs_mdp
@@ -117,6 +119,62 @@ class A1EnvSettings:
     if noise < 0:
       raise ValueError(f"{part.name} noise must be at least 0, got {noise}")
     return noise
+
+  @classmethod
+  def from_dict(cls, values: Mapping[str, Any]) -> A1EnvSettings:
+    """Settings from their ``asdict`` form, as a checkpoint's header holds them (lists
+    back to tuples); a field this version does not have is an error naming it."""
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+      raise ValueError(f"env settings with unknown field(s) {', '.join(unknown)}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+  def overridden(self, assignments: Sequence[str]) -> A1EnvSettings:
+    """A copy with ``FIELD=VALUE`` assignments applied (``dreamwaq train --env``);
+    a tuple's values are comma-separated."""
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+      name, sep, text = assignment.partition("=")
+      settable = [f.name for f in fields(self) if f.name != "rewards"]
+      if not sep or name not in settable:
+        raise ValueError(
+          f"--env {assignment!r}: expected FIELD=VALUE, FIELD one of {', '.join(settable)}"
+        )
+      changes[name] = parse_value(text, getattr(self, name), f"--env {name}")
+    settings = replace(self, **changes)
+    for part in layout.PRIVILEGED:
+      settings.obs_noise(part)
+    return settings
+
+  def changes(self) -> dict[str, Any]:
+    """The fields that differ from the defaults, for records of a run."""
+    default = asdict(A1EnvSettings())
+    return {k: v for k, v in asdict(self).items() if v != default[k]}
+
+
+def parse_value(text: str, like: object, what: str) -> Any:
+  """``text`` as a value of ``like``'s type: a string, a number, a boolean, or a tuple
+  of them (comma-separated; a tuple field that defaults to None takes names)."""
+  if isinstance(like, bool):
+    if text.lower() not in ("true", "false"):
+      raise ValueError(f"{what}: {text!r} is not true or false")
+    return text.lower() == "true"
+  if isinstance(like, str):
+    return text
+  if isinstance(like, (int, float)):
+    try:
+      return type(like)(text)
+    except ValueError:
+      kind = "an integer" if isinstance(like, int) else "a number"
+      raise ValueError(f"{what}: {text!r} is not {kind}") from None
+  if like is None or isinstance(like, tuple):
+    items = [t.strip() for t in text.split(",")]
+    if like is None:
+      return tuple(items)
+    if len(items) != len(like):
+      raise ValueError(f"{what}: expected {len(like)} comma-separated values, got {text!r}")
+    return tuple(parse_value(t, v, what) for t, v in zip(items, like, strict=True))
+  raise ValueError(f"{what}: only strings, numbers, booleans and tuples can be set")
 
 
 REWARD_WEIGHTS: dict[str, float] = {
