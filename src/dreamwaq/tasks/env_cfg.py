@@ -133,9 +133,9 @@ class A1EnvSettings:
     """A copy with ``FIELD=VALUE`` assignments applied (``dreamwaq train --env``);
     a tuple's values are comma-separated."""
     changes: dict[str, Any] = {}
+    settable = [f.name for f in fields(self) if f.name != "rewards"]
     for assignment in assignments:
       name, sep, text = assignment.partition("=")
-      settable = [f.name for f in fields(self) if f.name != "rewards"]
       if not sep or name not in settable:
         raise ValueError(
           f"--env {assignment!r}: expected FIELD=VALUE, FIELD one of {', '.join(settable)}"
