@@ -4,7 +4,10 @@
 # Run on the GPU machine after `source /root/gpukit/env.sh`, from the repo root:
 #   bash benchmarks/gpu_concurrent_train.sh ITERATIONS JOBS_FILE
 # ITERATIONS: each run's total; a resumed run trains what it has left.
-# JOBS_FILE lines: NAME TASK [--set PATH=VALUE ...] [--env FIELD=VALUE ...]   (see train_variant.py)
+# JOBS_FILE lines: NAME TASK [--from EXPERIMENT/RUN] [--total N] [--set PATH=VALUE ...]
+#   [--env FIELD=VALUE ...]   (--set, --env: see train_variant.py)
+# --from: a fine-tune; the first call resumes that run's newest checkpoint into a new
+#   folder of NAME (later calls resume NAME's own). --total: this job's ITERATIONS.
 # SEED_RUNS=DIR (optional): see gpu_runs.sh.
 # $OUT/NAME.tgz: the run's event files and params of every folder, and its newest
 # checkpoint slimmed (no optimiser state; dreamwaq.learning.ppo.slim), ready to be extracted
@@ -16,18 +19,22 @@ source "$(dirname "$0")/gpu_runs.sh"
 job=0
 while read -r name task rest; do
   [ -z "$name" ] && continue
+  from="" total=$iters
+  if [[ " $rest " =~ \ --from\ ([^ ]+) ]]; then from=${BASH_REMATCH[1]}; rest=${rest/--from $from/}; fi
+  if [[ " $rest " =~ \ --total\ ([0-9]+) ]]; then total=${BASH_REMATCH[1]}; rest=${rest/--total $total/}; fi
   prev=$(newest_with_checkpoint "$name")
+  [ -z "$prev" ] && [ -n "$from" ] && prev=$root/$from
   resume=()
-  left=$iters
+  left=$total
   if [ -n "$prev" ]; then
     # ITERATIONS is the run's total: a resume trains what is left after model_N.pt.
     last=$(newest_checkpoint "$prev")
     last=${last##*/model_}
-    left=$((iters - ${last%.pt} - 1))
+    left=$((total - ${last%.pt} - 1))
     resume=(--resume --experiment_name "$(basename "$(dirname "$prev")")" --load_run "$(basename "$prev")")
   fi
   if [ "$left" -le 0 ]; then
-    echo "$name: trained $iters iterations already" | tee "$OUT/$name.log"
+    echo "$name: trained $total iterations already" | tee "$OUT/$name.log"
     continue
   fi
   gpu=$((job % gpus)); job=$((job + 1))
