@@ -294,3 +294,25 @@ def test_bad_eval_choices_are_one_line_errors(capsys, command, argv, message):
 def test_a_missing_run_to_compare_is_a_one_line_error(capsys, tmp_path):
   err = one_line_error(capsys, "compare", ["nope", "--log_root", str(tmp_path)])
   assert "no run 'nope'" in err
+
+
+def test_compare_takes_evaluations_written_elsewhere(waq_eval, tmp_path):
+  """``--evals`` pairs each run with an eval.json kept apart from it (``eval --out``)."""
+  moved = json.loads((waq_eval / "eval.json").read_text())
+  moved["config"]["robots"] = 256
+  elsewhere = tmp_path / "eval.json"
+  elsewhere.write_text(json.dumps(moved))
+  out = tmp_path / "report"
+  assert main(["compare", str(waq_eval), "--evals", str(elsewhere), "--out", str(out)]) == 0
+  report = (out / "report.md").read_text()
+  waq_row = next(line for line in report.splitlines() if line.startswith("| a1_waq |"))
+  assert waq_row.endswith(".pt | 256 |")
+
+
+@pytest.mark.parametrize(
+  ("evals", "message"),
+  [(["a.json", "b.json"], "2 file(s) for 1 run(s)"), (["missing.json"], "no file")],
+)
+def test_bad_compare_evals_are_one_line_errors(waq_eval, capsys, tmp_path, evals, message):
+  argv = [str(waq_eval), "--evals", *[str(tmp_path / e) for e in evals]]
+  assert message in one_line_error(capsys, "compare", argv)

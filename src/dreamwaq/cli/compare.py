@@ -16,6 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
   )  # fmt: skip
   p.add_argument("--log_root", type=Path, default=Path("logs"))
   p.add_argument("--out", type=Path, default=Path("compare"), help="report folder")
+  p.add_argument(
+    "--evals", type=Path, nargs="+", metavar="EVAL_JSON",
+    help="eval.json per run, in the runs' order (default: each run folder's own)",
+  )  # fmt: skip
   p.set_defaults(run=run)
 
 
@@ -23,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
   from dreamwaq.evaluation.compare import load_runs, resolve_run, write_comparison
 
   run_dirs = [resolve_run(name, args.log_root) for name in args.runs]
-  runs = load_runs(run_dirs)
+  runs = load_runs(run_dirs, args.evals)
   for r in runs:
     has = [what for what, ok in (("curves", r.curves), ("eval.json", r.evaluation)) if ok]
     print(
