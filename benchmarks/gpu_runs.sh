@@ -1,9 +1,10 @@
-# Sourced by the gpu_*.sh scripts that work on the runs of a jobs file under /root/runs.
+# Sourced by the gpu_*.sh scripts that work on the runs of a jobs file under /root/runs
+# (RUNS_ROOT overrides it: the tests run the scripts with stand-ins).
 # SEED_RUNS=DIR (optional): run folders brought from an earlier machine, copied
 # into /root/runs first (existing files are kept): benchmarks/carry/ holds the runs
 # carried between sessions.
 export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
-root=/root/runs
+root=${RUNS_ROOT:-/root/runs}
 mkdir -p "$root"
 [ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
 # The newest folder of run NAME that holds a checkpoint (a call stopped while compiling

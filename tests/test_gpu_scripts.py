@@ -1,0 +1,84 @@
+"""The GPU machine's training script, run here with ``nvidia-smi`` and ``python`` replaced
+by stand-ins that record their arguments: which run each jobs line resumes and how many
+iterations it is given decide what a session of device time trains."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def machine(tmp_path: Path) -> dict[str, Path]:
+  """A runs root holding a finished run (model_1499.pt) and a fine-tune at 1776."""
+  bin_dir = tmp_path / "bin"
+  bin_dir.mkdir()
+  (bin_dir / "nvidia-smi").write_text("#!/bin/sh\necho 0\n")
+  (bin_dir / "python").write_text('#!/bin/sh\necho "python $*"\n')
+  for tool in bin_dir.iterdir():
+    tool.chmod(0o755)
+  runs = tmp_path / "runs" / "rough_a1_waq"
+  for folder, checkpoint in (
+    ("2026-11-30_14-58-46_waq", 1499),
+    ("2026-12-01_09-37-38_ft", 1776),
+  ):
+    (runs / folder).mkdir(parents=True)
+    (runs / folder / f"model_{checkpoint}.pt").write_bytes(b"")
+  out = tmp_path / "out"
+  out.mkdir()
+  return {
+    "bin": bin_dir,
+    "runs": tmp_path / "runs",
+    "out": out,
+    "jobs": tmp_path / "jobs.txt",
+  }
+
+
+def train_commands(machine: dict[str, Path], iterations: int, jobs: str) -> dict[str, str]:
+  machine["jobs"].write_text(jobs)
+  env = {
+    **os.environ,
+    "PATH": f"{machine['bin']}:{os.environ['PATH']}",
+    "RUNS_ROOT": str(machine["runs"]),
+    "OUT": str(machine["out"]),
+  }
+  script = REPO / "benchmarks" / "gpu_concurrent_train.sh"
+  subprocess.run(
+    ["bash", str(script), str(iterations), str(machine["jobs"])],
+    cwd=REPO, env=env, check=True, capture_output=True,
+  )  # fmt: skip
+  return {log.stem: log.read_text().strip() for log in machine["out"].glob("*.log")}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_jobs_resume_their_own_run_or_fine_tune_from_another(machine):
+  commands = train_commands(
+    machine,
+    1500,
+    "new a1_waq --from rough_a1_waq/2026-11-30_14-58-46_waq --total 1800 --env push_interval_s=4\n"
+    "ft a1_waq --from rough_a1_waq/2026-11-30_14-58-46_waq --total 1800\n"
+    "waq a1_waq --set save_interval=10\n"
+    "fresh a1_base\n",
+  )
+  # A fine-tune's first call resumes the run it names, with what its own total leaves.
+  new = commands["new"]
+  assert "--load_run 2026-11-30_14-58-46_waq" in new and "--max_iterations 300" in new
+  assert "--run_name new" in new and new.startswith(
+    "python benchmarks/train_variant.py --env"
+  )
+  assert "--from" not in new and "--total" not in new
+  # Once it has a folder of its own, that folder is resumed, not the one it started from.
+  assert "--load_run 2026-12-01_09-37-38_ft" in commands["ft"]
+  assert "--max_iterations 23" in commands["ft"]
+  # Without --total a run's total is ITERATIONS: a finished one is skipped ...
+  assert commands["waq"] == "waq: trained 1500 iterations already"
+  # ... and a run with no folder starts from scratch.
+  assert (
+    "--max_iterations 1500" in commands["fresh"] and "--resume" not in commands["fresh"]
+  )
