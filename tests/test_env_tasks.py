@@ -98,6 +98,20 @@ def test_training_steers_by_heading_and_play_draws_yaw_rates():
   assert play.ranges.ang_vel_z == (-1.0, 1.0)
 
 
+def test_eval_can_command_as_training_does():
+  """``dreamwaq eval --heading``: the grid and push envs steer toward random headings."""
+  task = TASKS["a1_waq"]
+  for cfg in (
+    grid_env_cfg(task, ["stairs_up"], [5], 2, 0, heading=True),
+    push_env_cfg(task, [1.0, 1.0], 0, heading=True),
+  ):
+    term = cfg.commands[COMMAND_NAME]
+    assert term.heading_command and term.rel_heading_envs == 1.0
+    assert term.ranges.heading is not None and term.heading_control_stiffness == 0.5
+  default = grid_env_cfg(task, ["stairs_up"], [5], 2, 0).commands[COMMAND_NAME]
+  assert not default.heading_command  # The protocol of docs/results.md: yaw rates.
+
+
 def test_height_scan_noise_is_a_setting_of_the_oracle_actor_only():
   """The layout's 0.1 m by default; ``--env height_scan_noise=…`` changes the actor's."""
 

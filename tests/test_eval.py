@@ -283,10 +283,12 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
     ("eval", ["--push_levels", "-1"], "--push_levels must be positive"),
     ("eval", ["--load_run", "nope"], "no run 'nope'"),
     ("eval", ["--command", "2", "0", "0"], "outside the trained range"),
+    ("eval", ["--heading", "--command", "0.5", "0", "0"], "cannot go with --command"),
   ],
 )
 def test_bad_eval_choices_are_one_line_errors(capsys, command, argv, message):
   log_root = str(tiny_run("a1_waq").log_root)
+  capsys.readouterr()  # The tiny run's own output, when this test is the one to train it.
   err = one_line_error(capsys, command, ["--task", "a1_waq", "--log_root", log_root, *argv])
   assert message in err
 
@@ -316,3 +318,16 @@ def test_compare_takes_evaluations_written_elsewhere(waq_eval, tmp_path):
 def test_bad_compare_evals_are_one_line_errors(waq_eval, capsys, tmp_path, evals, message):
   argv = [str(waq_eval), "--evals", *[str(tmp_path / e) for e in evals]]
   assert message in one_line_error(capsys, "compare", argv)
+
+
+def test_eval_md_says_how_yaw_was_commanded(waq_eval):
+  """eval.json records ``heading``; files written before the option read as yaw rates."""
+  from dreamwaq.evaluation.report import eval_markdown
+
+  results = json.loads((waq_eval / "eval.json").read_text())
+  assert results["config"]["heading"] is False
+  assert "commands U[−1, 1] (m/s, m/s, rad/s)" in eval_markdown(results)
+  results["config"]["heading"] = True
+  assert "toward a random heading" in eval_markdown(results)
+  del results["config"]["heading"]
+  assert "commands U[−1, 1] (m/s, m/s, rad/s)" in eval_markdown(results)

@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dest="fixed_command",  # ``args.command`` is the subcommand's name (cli.main).
     help="fixed command: m/s, m/s, rad/s (default: U[-1, 1] resampled every 10 s)",
   )  # fmt: skip
+  p.add_argument(
+    "--heading", action="store_true",
+    help="random commands steered toward a random heading, as in training "
+    "(default: yaw rate U[-1, 1])",
+  )  # fmt: skip
   p.add_argument("--device", help="default: cuda:0 when there is a GPU, else cpu")
   p.add_argument("--out", type=Path, help="output folder (default: the run folder)")
   p.set_defaults(run=run)
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     conditions=tuple(args.conditions),
     push_levels=tuple(args.push_levels),
     command=tuple(args.fixed_command) if args.fixed_command else None,
+    heading=args.heading,
   ).checked()
   checkpoint = checkpoint_path(args)
   policy = load_deployment(task, checkpoint)

@@ -64,11 +64,13 @@ def grid_env_cfg(
   play: bool = True,
   tile_size: float = EVAL_TILE_SIZE,
   settings: A1EnvSettings | None = None,
+  heading: bool | None = None,
 ) -> ManagerBasedRlEnvCfg:
   """The play env (or, for checks against it, the training env) on rows
   min(rows)…max(rows) of the training grid, one column per terrain type, with fixed
-  commands or (None) the training's random ones; otherwise as ``settings`` (the ones
-  the policy trained with; default: the task's)."""
+  commands or (None) the training's random ones (yaw commanded as ``heading`` says,
+  see ``make_a1_env_cfg``); otherwise as ``settings`` (the ones the policy trained
+  with; default: the task's)."""
   low, high = min(rows), max(rows)
   settings = replace(
     settings or A1EnvSettings(),
@@ -78,7 +80,7 @@ def grid_env_cfg(
     terrain_tile_size=tile_size,
     difficulty_range=(level_difficulty(low), level_difficulty(high)),
   )
-  cfg = task.env_cfg(settings, play=play)
+  cfg = task.env_cfg(settings, play=play, heading=heading)
   cfg.scene.num_envs = num_envs
   cfg.seed = seed
   if command is not None:

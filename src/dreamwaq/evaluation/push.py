@@ -59,10 +59,12 @@ def push_env_cfg(
   seed: int,
   command: Command | None = None,
   settings: A1EnvSettings | None = None,
+  heading: bool | None = None,
 ) -> ManagerBasedRlEnvCfg:
   """The play env on flat ground, robot i pushed at ``levels[i]`` every second;
-  otherwise as ``settings`` (the ones the policy trained with; default: the task's)."""
-  cfg = task.env_cfg(settings, play=True)
+  otherwise as ``settings`` (the ones the policy trained with; default: the task's)
+  and ``heading`` (see ``make_a1_env_cfg``)."""
+  cfg = task.env_cfg(settings, play=True, heading=heading)
   cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.scene.num_envs = len(levels)
   cfg.seed = seed

@@ -60,11 +60,15 @@ def hardest_label(entry: dict[str, Any]) -> str:
 def eval_markdown(results: dict[str, Any]) -> str:
   """``eval.md``: the JSON's numbers as tables, with the definitions they follow."""
   cfg = results["config"]
-  command = (
-    "fixed command " + ", ".join(f"{v:g}" for v in cfg["command"])
-    if cfg["command"]
-    else "commands U[−1, 1] (m/s, m/s, rad/s) resampled every 10 s"
-  )
+  if cfg["command"]:
+    command = "fixed command " + ", ".join(f"{v:g}" for v in cfg["command"])
+  elif cfg.get("heading"):  # Absent from eval.json files written before the option.
+    command = (
+      "commands v_x, v_y U[−1, 1] m/s toward a random heading (yaw rate 0.5 rad/s per "
+      "rad of heading error, ±1 rad/s) as in training, resampled every 10 s"
+    )
+  else:
+    command = "commands U[−1, 1] (m/s, m/s, rad/s) resampled every 10 s"
   lines = [
     f"# Evaluation of {results['task']}: {results.get('checkpoint', '')}",
     "",

@@ -64,6 +64,10 @@ class EvalConfig:
   """Push levels searched (m/s); the paper's level is always added; empty: no push test."""
   command: Command | None = None
   """A fixed (v_x, v_y, yaw rate); None: training's U[−1, 1] commands, resampled at 10 s."""
+  heading: bool = False
+  """Random commands as training draws them: yaw rate steered toward a random heading
+  (0.5 rad/s per rad, clipped to ±1). False: yaw rate ~ U[−1, 1], the protocol of
+  ``docs/results.md``: robots walk arcs and meet stair risers at an angle."""
 
   def checked(self) -> EvalConfig:
     """The config with rows and levels sorted and deduplicated; ValueError for a
@@ -82,6 +86,8 @@ class EvalConfig:
         raise ValueError(f"unknown terrain type {kind!r}; choose from {choices}")
     for name in self.conditions:
       get_condition(name)
+    if self.heading and self.command is not None:
+      raise ValueError("--heading steers random commands; it cannot go with --command")
     if any(level <= 0 for level in self.push_levels):
       raise ValueError("--push_levels must be positive (m/s)")
     levels = set(self.push_levels) | ({PAPER_PUSH_LEVEL} if self.push_levels else set())
@@ -190,6 +196,7 @@ def _terrain(
     config.seed,
     config.command,
     settings=settings,
+    heading=config.heading,
   )
   vec = open_env(cfg, device)
   tiles = [(kind, row) for _, kind, row in groups.keys for _ in range(config.robots)]
@@ -228,7 +235,7 @@ def _push(
   keys = [(c, level) for c in config.conditions for level in config.push_levels]
   groups = _Groups(config.robots, tuple(keys))
   levels = [level for _, level in groups.keys for _ in range(config.robots)]
-  cfg = push_env_cfg(task, levels, config.seed, config.command, settings)
+  cfg = push_env_cfg(task, levels, config.seed, config.command, settings, config.heading)
   vec = open_env(cfg, device)
   traj = _run(vec, act, config, groups, "push", log)
   results: dict[str, Any] = {}

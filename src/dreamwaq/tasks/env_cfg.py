@@ -95,7 +95,8 @@ class A1EnvSettings:
   (legged_gym's default, spec §6). Under yaw rates drawn from U[−1, 1] robots walk arcs,
   and even a perfect tracker would be promoted after only 53 % of episodes and demoted
   after 44 % (88 % and 11 % with headings; docs/training-notes.md). Play and evaluation
-  draw yaw rates from U[−range, range], the paper's protocol."""
+  draw yaw rates from U[−range, range], the paper's protocol (``dreamwaq eval --heading``
+  steers as training does)."""
   heading_stiffness: float = 0.5
   """Yaw rate (rad/s) per rad of heading error."""
   terrain_types: tuple[str, ...] | None = None
@@ -376,7 +377,10 @@ def _rewards(s: A1EnvSettings) -> dict[str, RewardTermCfg]:
 
 
 def make_a1_env_cfg(
-  kind: str, settings: A1EnvSettings | None = None, play: bool = False
+  kind: str,
+  settings: A1EnvSettings | None = None,
+  play: bool = False,
+  heading: bool | None = None,
 ) -> ManagerBasedRlEnvCfg:
   """The environment of one task kind (``base``, ``oracle``, ``estimator``).
 
@@ -384,9 +388,11 @@ def make_a1_env_cfg(
   training needs: noise-free is *not* implied (a deployed robot is noisy too),
   but pushes, the curriculum and time-outs are off, yaw rates are drawn rather than
   steered by heading, and the feet's contact sensor is added for the plots.
+  ``heading`` overrides how yaw is commanded (True: steered toward random headings, as
+  in training), e.g. to evaluate under the training's commands.
   """
   s = settings or A1EnvSettings()
-  steer = s.heading_command and not play
+  steer = (s.heading_command and not play) if heading is None else heading
   terrain = dreamwaq_terrain_cfg(
     s.terrain_types,
     s.terrain_rows,

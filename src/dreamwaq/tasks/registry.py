@@ -37,9 +37,12 @@ class TaskSpec:
     }
 
   def env_cfg(
-    self, settings: A1EnvSettings | None = None, play: bool = False
+    self,
+    settings: A1EnvSettings | None = None,
+    play: bool = False,
+    heading: bool | None = None,
   ) -> ManagerBasedRlEnvCfg:
-    return make_a1_env_cfg(self.kind, settings, play=play)
+    return make_a1_env_cfg(self.kind, settings, play=play, heading=heading)
 
 
 _P, _V, _Z = layout.PROPRIO_DIM, layout.VEL_DIM, layout.LATENT_DIM
