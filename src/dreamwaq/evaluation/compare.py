@@ -59,17 +59,18 @@ def load_runs(
   """Each run's curves and evaluation, labelled by task (and folder when tasks repeat).
   ``eval_files`` (one per run, in order) replace the ``eval.json`` in each run folder:
   evaluations written elsewhere with ``dreamwaq eval --out``."""
-  if eval_files is not None and len(eval_files) != len(run_dirs):
-    raise ValueError(f"--evals: {len(eval_files)} file(s) for {len(run_dirs)} run(s)")
-  files = eval_files or [run_dir / EVAL_JSON for run_dir in run_dirs]
-  for file in eval_files or ():
-    if not Path(file).is_file():
-      raise FileNotFoundError(f"--evals: no file {file}")
+  if eval_files is None:
+    files = [run_dir / EVAL_JSON for run_dir in run_dirs]  # A run may have none.
+  else:
+    if len(eval_files) != len(run_dirs):
+      raise ValueError(f"--evals: {len(eval_files)} file(s) for {len(run_dirs)} run(s)")
+    files = [Path(file) for file in eval_files]
+    for file in files:
+      if not file.is_file():
+        raise FileNotFoundError(f"--evals: no file {file}")
   loaded = []
   for run_dir, file in zip(run_dirs, files, strict=True):
-    evaluation = None
-    if Path(file).is_file():
-      evaluation = json.loads(Path(file).read_text())
+    evaluation = json.loads(file.read_text()) if file.is_file() else None
     task = evaluation["task"] if evaluation else _trained_task(run_dir)
     curves = read_curves(run_dir)
     loaded.append((run_dir, task, curves, evaluation))

@@ -64,8 +64,8 @@ def eval_markdown(results: dict[str, Any]) -> str:
     command = "fixed command " + ", ".join(f"{v:g}" for v in cfg["command"])
   elif cfg.get("heading"):  # Absent from eval.json files written before the option.
     command = (
-      "commands v_x, v_y U[−1, 1] m/s toward a random heading (yaw rate 0.5 rad/s per "
-      "rad of heading error, ±1 rad/s) as in training, resampled every 10 s"
+      "commands U[−1, 1] m/s with yaw steered toward a random heading as in training, "
+      "resampled every 10 s"
     )
   else:
     command = "commands U[−1, 1] (m/s, m/s, rad/s) resampled every 10 s"

@@ -66,8 +66,8 @@ class EvalConfig:
   """A fixed (v_x, v_y, yaw rate); None: training's U[−1, 1] commands, resampled at 10 s."""
   heading: bool = False
   """Random commands as training draws them: yaw rate steered toward a random heading
-  (0.5 rad/s per rad, clipped to ±1). False: yaw rate ~ U[−1, 1], the protocol of
-  ``docs/results.md``: robots walk arcs and meet stair risers at an angle."""
+  (by the trained settings' ``heading_stiffness``). False: yaw rate ~ U[−1, 1], the
+  protocol of ``docs/results.md``: robots walk arcs and meet stair risers at an angle."""
 
   def checked(self) -> EvalConfig:
     """The config with rows and levels sorted and deduplicated; ValueError for a
