@@ -135,14 +135,17 @@ def test_height_scan_noise_is_a_setting_of_the_oracle_actor_only():
 def test_env_settings_take_overrides_and_round_trip_a_checkpoint_header():
   settings = A1EnvSettings().overridden(
     ["push_interval_s=4", "actuation_delay_steps=1,2", "heading_command=false",
-     "terrain_types=stairs_up,discrete"]
+     "terrain_types=stairs_up,discrete", "rewards.foot_clearance=-1"]
   )  # fmt: skip
   assert settings.changes() == {
     "push_interval_s": 4.0,
     "actuation_delay_steps": (1, 2),
     "heading_command": False,
     "terrain_types": ("stairs_up", "discrete"),
+    "rewards": {"foot_clearance": -1.0},
   }
+  weights = {n: t.weight for n, t in TASKS["a1_waq"].env_cfg(settings).rewards.items()}
+  assert weights == {**REWARD_WEIGHTS, "foot_clearance": -1.0}  # The env uses it.
   assert A1EnvSettings.from_dict(json.loads(json.dumps(asdict(settings)))) == settings
   assert A1EnvSettings.from_dict({}) == A1EnvSettings()
   with pytest.raises(ValueError, match="unknown field.*nope"):
@@ -151,6 +154,8 @@ def test_env_settings_take_overrides_and_round_trip_a_checkpoint_header():
     ("nope=1", "FIELD one of"),
     ("push_interval_s", "expected FIELD=VALUE"),
     ("rewards=1", "FIELD one of"),
+    ("rewards.nope=1", "TERM one of"),
+    ("rewards.foot_clearance=lots", "not a number"),
     ("push_interval_s=fast", "not a number"),
     ("max_init_terrain_level=2.5", "not an integer"),
     ("heading_command=yes", "not true or false"),

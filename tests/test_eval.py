@@ -302,13 +302,19 @@ def test_compare_takes_evaluations_written_elsewhere(waq_eval, tmp_path):
   """``--evals`` pairs each run with an eval.json kept apart from it (``eval --out``)."""
   moved = json.loads((waq_eval / "eval.json").read_text())
   moved["config"]["robots"] = 256
+  # Evaluated on another machine: its path there, in a folder of the run's name.
+  moved["checkpoint"] = f"/root/runs/rough_a1_waq/{waq_eval.name}/model_7.pt"
   elsewhere = tmp_path / "eval.json"
   elsewhere.write_text(json.dumps(moved))
   out = tmp_path / "report"
   assert main(["compare", str(waq_eval), "--evals", str(elsewhere), "--out", str(out)]) == 0
   report = (out / "report.md").read_text()
   waq_row = next(line for line in report.splitlines() if line.startswith("| a1_waq |"))
-  assert waq_row.endswith(".pt | 256 |")
+  assert waq_row.endswith("| model_7.pt | 256 |")
+  moved["checkpoint"] = "/elsewhere/other_run/model_7.pt"  # Not the run's own: whole path.
+  elsewhere.write_text(json.dumps(moved))
+  assert main(["compare", str(waq_eval), "--evals", str(elsewhere), "--out", str(out)]) == 0
+  assert "| /elsewhere/other_run/model_7.pt | 256 |" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     default=[],
     metavar="FIELD=VALUE",
     help="change a field of the env settings (A1EnvSettings, e.g. push_interval_s=4, "
-    "actuation_delay_steps=0,3); recorded in every checkpoint, and play, eval and "
-    "export use it; a resumed run keeps its own unless changed again",
+    "actuation_delay_steps=0,3) or a reward weight (rewards.foot_clearance=-1); recorded "
+    "in every checkpoint, and play, eval and export use it; a resumed run keeps its own "
+    "unless changed again",
   )
   p.add_argument("--logger", choices=("tensorboard", "wandb"), default="tensorboard")
   p.add_argument("--log_root", default="logs")

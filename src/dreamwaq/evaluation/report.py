@@ -202,6 +202,16 @@ def _conditions_table(runs: Sequence[RunSummary], kinds: Sequence[str]) -> list[
   )
 
 
+def _checkpoint_cell(run: RunSummary) -> str:
+  """The evaluated checkpoint: its file name when it is the run folder's own (the folder
+  column names the run; an evaluation on another machine recorded that machine's path),
+  else its whole path."""
+  checkpoint = Path(run.evaluation.get("checkpoint", "?")) if run.evaluation else Path("?")
+  if checkpoint.parent.name == run.run_dir.name:
+    return checkpoint.name
+  return str(checkpoint)
+
+
 def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   """The ``compare`` report: runs, curves, per-terrain bars and tables, push table."""
   lines = [f"# Comparison: {', '.join(r.label for r in runs)}", ""]
@@ -211,7 +221,7 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
      "evaluated checkpoint", "robots per group"],
     [
       [r.label, r.task or "?", str(r.run_dir), *_training(r.training),
-       r.evaluation.get("checkpoint", "?") if r.evaluation else not_evaluated,
+       _checkpoint_cell(r) if r.evaluation else not_evaluated,
        str(r.evaluation["config"]["robots"]) if r.evaluation else "–"]
       for r in runs
     ],

@@ -132,25 +132,38 @@ class A1EnvSettings:
 
   def overridden(self, assignments: Sequence[str]) -> A1EnvSettings:
     """A copy with ``FIELD=VALUE`` assignments applied (``dreamwaq train --env``);
-    a tuple's values are comma-separated."""
+    a tuple's values are comma-separated, and ``rewards.TERM=WEIGHT`` sets one reward
+    weight (before the manager's × dt)."""
     changes: dict[str, Any] = {}
+    rewards = dict(self.rewards)
     settable = [f.name for f in fields(self) if f.name != "rewards"]
     for assignment in assignments:
       name, sep, text = assignment.partition("=")
+      term = name.removeprefix("rewards.")
+      if sep and term != name and term in rewards:
+        rewards[term] = parse_value(text, float(rewards[term]), f"--env {name}")
+        continue
       if not sep or name not in settable:
         raise ValueError(
           f"--env {assignment!r}: expected FIELD=VALUE, FIELD one of {', '.join(settable)}"
+          f", or rewards.TERM=WEIGHT, TERM one of {', '.join(rewards)}"
         )
       changes[name] = parse_value(text, getattr(self, name), f"--env {name}")
-    settings = replace(self, **changes)
+    settings = replace(self, **changes, rewards=rewards)
     for part in layout.PRIVILEGED:
       settings.obs_noise(part)
     return settings
 
   def changes(self) -> dict[str, Any]:
-    """The fields that differ from the defaults, for records of a run."""
+    """The fields that differ from the defaults, for records of a run (of the reward
+    weights, only the changed ones)."""
     default = asdict(A1EnvSettings())
-    return {k: v for k, v in asdict(self).items() if v != default[k]}
+    changed = {k: v for k, v in asdict(self).items() if v != default[k]}
+    if "rewards" in changed:
+      changed["rewards"] = {
+        k: v for k, v in self.rewards.items() if v != default["rewards"].get(k)
+      }
+    return changed
 
 
 def parse_value(text: str, like: object, what: str) -> Any:
