@@ -206,7 +206,7 @@ def _checkpoint_cell(run: RunSummary) -> str:
   """The evaluated checkpoint: its file name when it is the run folder's own (the folder
   column names the run; an evaluation on another machine recorded that machine's path),
   else its whole path."""
-  checkpoint = Path(run.evaluation.get("checkpoint", "?")) if run.evaluation else Path("?")
+  checkpoint = Path((run.evaluation or {}).get("checkpoint", "?"))
   if checkpoint.parent.name == run.run_dir.name:
     return checkpoint.name
   return str(checkpoint)
