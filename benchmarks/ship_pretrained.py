@@ -8,8 +8,8 @@ set), replacing what was shipped for the task: the checkpoint without its optimi
 state (``dreamwaq.learning.ppo.slim``: a fine-tuning resume starts fresh optimisers at
 the saved learning rates), its export as ``dreamwaq export --load_run <that folder>``
 writes it, and ``card.json``: how it was trained (iteration, env steps, date, GPU,
-command, wall-clock training time of all its sessions) and, with ``--eval``, the
-headline numbers of that checkpoint's ``dreamwaq eval``. The folder is built beside the
+command, the commands of its fine-tuning stages, wall-clock training time of all its
+sessions) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq eval``. The folder is built beside the
 old one and swapped in whole, so a failure leaves the old one shipped.
 """
 
@@ -72,6 +72,7 @@ def ship(
     "training_time_s": trained.seconds,
     "training_iterations": trained.iterations,
     "command": command or _train_command(checkpoint.parent),
+    "stages": _training_stages(checkpoint.parent),
     "eval": _headline(evaluation, checkpoint, task.name) if evaluation else None,
   }
   root = pretrained.root()
@@ -90,18 +91,39 @@ def ship(
 
 def _train_command(run_dir: Path) -> str:
   """The command line that started the run: its history's first ``start``, which a
-  resume does not repeat (else the one ``dreamwaq train`` recorded in the folder).
-  The program by name: the training machine's paths mean nothing here."""
+  resume does not repeat (else the one ``dreamwaq train`` recorded in the folder)."""
   import yaml
 
   starts = [e["argv"] for e in read_history(run_dir) if e["event"] == "start"]
   path = run_dir / TRAIN_PARAMS
   if starts:
-    argv = starts[0]
-  elif path.is_file():
-    argv = yaml.safe_load(path.read_text())["argv"]
-  else:
-    raise FileNotFoundError(f"no {path} to take the training command from; pass --command")
+    return _command(starts[0])
+  if path.is_file():
+    return _command(yaml.safe_load(path.read_text())["argv"])
+  raise FileNotFoundError(f"no {path} to take the training command from; pass --command")
+
+
+def _training_stages(run_dir: Path) -> list[dict[str, Any]]:
+  """The recipe of a fine-tuned policy: the command of the start and of every resume
+  that changed the env settings (``--env``), each with the iteration it began at. A
+  resume without ``--env`` keeps the checkpoint's settings, so it stays in its stage."""
+  stages: list[dict[str, Any]] = []
+  env = None
+  for event in read_history(run_dir):
+    if event["event"] not in ("start", "resume"):
+      continue
+    changes = (event.get("args") or {}).get("env") or None
+    if not stages or event["event"] == "start" or (changes and changes != env):
+      stages.append(
+        {"from_iteration": event["iteration"], "command": _command(event["argv"])}
+      )
+      env = changes
+  return stages
+
+
+def _command(argv: list[str]) -> str:
+  """``argv`` as one shell line, the program by name: the training machine's paths mean
+  nothing here."""
   program = Path(argv[0])
   return shlex.join([program.name if program.is_absolute() else argv[0], *argv[1:]])
 

@@ -22,7 +22,7 @@ from dreamwaq.export.contract import load_contract, policy_contract
 from dreamwaq.export.deployed import load_deployment, outputs
 from dreamwaq.export.onnx_policy import OnnxPolicy
 from dreamwaq.learning.ppo import OPTIMIZER_STATE
-from dreamwaq.runs import read_checkpoint
+from dreamwaq.runs import append_history, read_checkpoint
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
@@ -122,11 +122,35 @@ def test_ship_writes_the_slim_checkpoint_its_export_and_a_card(use_shipped):
   assert card["env_steps"] == ITERATIONS * 24 * 8 and card["num_envs"] == 8
   assert card["run"] == tiny_run("a1_waq").checkpoint.parent.name and card["command"]
   assert card["training_iterations"] == 0  # The tiny run's one session never closed.
+  assert card["stages"] == [{"from_iteration": 0, "command": card["command"]}]
   headline = card["eval"]
   assert headline["condition"] == "training randomisation"
   assert set(headline["success_pct_mean_over_rows"]) == {"stairs_up"}
   assert headline["vel_est_rmse_mps"]["stairs_up"] > 0 and headline["max_push_mps"] is None
   assert_matches_its_checkpoint("a1_waq")
+
+
+def test_the_card_lists_each_stage_that_changed_the_env_settings(tmp_path):
+  """A fine-tune's recipe: the start, then each resume with new ``--env`` settings;
+  a plain resume (settings kept from the checkpoint) or a repeated ``--env`` is not a
+  new stage."""
+  train = ["/usr/bin/dreamwaq", "train", "--task", "a1_waq"]
+  sessions = [
+    ("start", 0, None),
+    ("resume", 70, None),
+    ("resume", 1500, ["push_interval_s=4"]),
+    ("resume", 1600, ["push_interval_s=4"]),
+    ("resume", 1777, ["push_interval_s=4", "rewards.foot_clearance=-1"]),
+  ]
+  for event, iteration, env in sessions:
+    argv = [*train, *(["--resume"] if event == "resume" else [])]
+    argv += [f"--env={e}" for e in env or []]
+    append_history(tmp_path, event, argv=argv, args={"env": env}, iteration=iteration)
+    append_history(tmp_path, "stopped", iteration=iteration + 50)
+  stages = ship_pretrained._training_stages(tmp_path)
+  assert [s["from_iteration"] for s in stages] == [0, 1500, 1777]
+  assert stages[0]["command"] == "dreamwaq train --task a1_waq"
+  assert stages[2]["command"].endswith("--env=rewards.foot_clearance=-1")
 
 
 def test_wheels_and_editable_installs_carry_every_shipped_file(use_shipped):
