@@ -37,16 +37,16 @@ from dreamwaq.tasks.rewards import FOOT_HEIGHT_SENSOR, base_height_over_terrain
 from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
 LEG_PARTS = ("hip", "thigh", "calf")
-LEG_SENSOR = "leg_contact"
+LEG_SENSOR = "fall_anatomy_leg_contact"
+"""Not the env's own ``leg_contact`` (thighs and calves, when ``leg_collision`` is on)."""
 LOOKBACK_S = 0.5
 
 
 def leg_contact_sensor() -> ContactSensorCfg:
   """Contacts of every hip, thigh and calf geom with the terrain."""
-  names = tuple(f"{leg}_{part}_collision" for leg in a1.LEGS for part in LEG_PARTS)
   return ContactSensorCfg(
     name=LEG_SENSOR,
-    primary=ContactMatch(mode="geom", pattern=names, entity="robot"),
+    primary=ContactMatch(mode="geom", pattern=a1.leg_geoms(LEG_PARTS), entity="robot"),
     secondary=ContactMatch(mode="body", pattern="terrain"),
     fields=("found",),
     reduce="none",

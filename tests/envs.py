@@ -22,12 +22,17 @@ def make_env(task: str, num_envs: int = 4, seed: int = 0, **settings) -> Manager
 
 
 def make_flat_env(
-  num_envs: int = 2, keep_events: tuple[str, ...] = (), njmax: int | None = None
+  num_envs: int = 2,
+  keep_events: tuple[str, ...] = (),
+  njmax: int | None = None,
+  env: tuple[str, ...] = (),
 ) -> ManagerBasedRlEnv:
   """The a1_waq env on a flat plane with nominal dynamics: no randomisation, no
   pushes, no delay, no curriculum (events named in ``keep_events`` stay);
-  ``njmax`` replaces the constraint-row budget per env."""
-  cfg = get_task("a1_waq").env_cfg(A1EnvSettings(actuation_delay_steps=(0, 0)))
+  ``njmax`` replaces the constraint-row budget per env; ``env`` holds
+  ``dreamwaq train --env`` assignments."""
+  settings = A1EnvSettings(actuation_delay_steps=(0, 0)).overridden(env)
+  cfg = get_task("a1_waq").env_cfg(settings)
   cfg.scene.terrain = TerrainEntityCfg(terrain_type="plane")
   cfg.curriculum = {}
   cfg.terminations.pop("out_of_terrain")

@@ -188,6 +188,26 @@ def test_kp_kd_and_motor_strength_scale_the_torque(env):
   events.randomize_pd_and_motor_strength(env, None, (1.0, 1.0), (1.0, 1.0), (1.0, 1.0))
 
 
+def test_leg_collision_counts_physics_steps_with_a_thigh_or_calf_on_the_ground():
+  """``--env rewards.leg_collision=-1``: a robot on its feet scores 0; one placed with
+  its legs sunk into the ground scores the physics steps (of the control step's 4) in
+  which a thigh or calf pushed on it, until the ground pushed it out (the trunk itself
+  stays clear of the ground)."""
+  env = make_flat_env(num_envs=2, env=("rewards.leg_collision=-1",))
+  env.reset()
+  cfg = env.reward_manager.get_term_cfg("leg_collision")
+  assert cfg.weight == -1.0
+  for _ in range(25):  # Settle on the feet.
+    env.step(zero_actions(env))
+  assert cfg.func(env, **cfg.params).tolist() == [0.0, 0.0]
+  _set_root(env, (0, 0, 0.08), (0, 0, 0))  # Feet 0.3 m below the trunk: legs in the ground.
+  _, _, terminated, _, _ = env.step(zero_actions(env))
+  assert not terminated.any()
+  counts = cfg.func(env, **cfg.params).tolist()
+  assert all(1 <= c <= 4 for c in counts), counts
+  env.close()
+
+
 def test_each_reward_term_matches_a_hand_computation(env):
   env.reset()
   lin_w, ang_w = np.array([0.4, -0.3, 0.2]), np.array([0.3, -0.2, 0.5])

@@ -15,7 +15,7 @@ from dreamwaq.evaluation.push import push_env_cfg
 from dreamwaq.export.contract import policy_contract
 from dreamwaq.play.scene import PlayScene, play_env_cfg
 from dreamwaq.tasks import layout
-from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
+from dreamwaq.tasks.env_cfg import LEG_CONTACT_SENSOR, REWARD_WEIGHTS, A1EnvSettings
 from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import TASKS
 
@@ -144,8 +144,17 @@ def test_env_settings_take_overrides_and_round_trip_a_checkpoint_header():
     "terrain_types": ("stairs_up", "discrete"),
     "rewards": {"foot_clearance": -1.0},
   }
-  weights = {n: t.weight for n, t in TASKS["a1_waq"].env_cfg(settings).rewards.items()}
+  cfg = TASKS["a1_waq"].env_cfg(settings)
+  weights = {n: t.weight for n, t in cfg.rewards.items()}
   assert weights == {**REWARD_WEIGHTS, "foot_clearance": -1.0}  # The env uses it.
+  assert LEG_CONTACT_SENSOR not in {sensor.name for sensor in cfg.scene.sensors}
+  # A term beyond the paper's is off (no term, no sensor) until set:
+  extra = A1EnvSettings().overridden(["rewards.leg_collision=-0.5"])
+  assert extra.changes() == {"rewards": {"leg_collision": -0.5}}
+  cfg = TASKS["a1_waq"].env_cfg(extra)
+  assert cfg.rewards["leg_collision"].weight == -0.5
+  assert LEG_CONTACT_SENSOR in {sensor.name for sensor in cfg.scene.sensors}
+  assert A1EnvSettings.from_dict(json.loads(json.dumps(asdict(extra)))) == extra
   assert A1EnvSettings.from_dict(json.loads(json.dumps(asdict(settings)))) == settings
   assert A1EnvSettings.from_dict({}) == A1EnvSettings()
   with pytest.raises(ValueError, match="unknown field.*nope"):

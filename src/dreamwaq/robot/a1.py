@@ -25,6 +25,13 @@ JOINT_NAMES: tuple[str, ...] = tuple(
 
 FOOT_SITES: tuple[str, ...] = tuple(f"{leg}_foot" for leg in LEGS)
 FOOT_GEOMS: tuple[str, ...] = tuple(f"{leg}_foot_collision" for leg in LEGS)
+
+
+def leg_geoms(parts: tuple[str, ...]) -> tuple[str, ...]:
+  """Collision geoms of these parts (``hip``, ``thigh``, ``calf``) of every leg."""
+  return tuple(f"{leg}_{part}_collision" for leg in LEGS for part in parts)
+
+
 GYRO_SENSOR = "imu_ang_vel"
 """The IMU's gyro in a1.xml: body-frame angular velocity, o_t's first part."""
 TRUNK_BODY = "trunk"

@@ -112,6 +112,9 @@ class A1EnvSettings:
   (spec §2, tunable; the critic's are noise-free). At 0.1 m it is about a fifth of their
   variance in training (docs/training-notes.md)."""
   rewards: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
+  """Weight of each reward term (before the manager's × dt): the paper's Table I, and
+  any term of ``EXTRA_REWARD_WEIGHTS`` set by ``--env rewards.TERM=WEIGHT``. A term
+  weighted 0 is not built."""
 
   def obs_noise(self, part: layout.ObsPart) -> float:
     """Half-width of the training noise on ``part`` (in its unit): the layout's, except
@@ -137,16 +140,17 @@ class A1EnvSettings:
     changes: dict[str, Any] = {}
     rewards = dict(self.rewards)
     settable = [f.name for f in fields(self) if f.name != "rewards"]
+    terms = {**EXTRA_REWARD_WEIGHTS, **rewards}
     for assignment in assignments:
       name, sep, text = assignment.partition("=")
       term = name.removeprefix("rewards.")
-      if sep and term != name and term in rewards:
-        rewards[term] = parse_value(text, float(rewards[term]), f"--env {name}")
+      if sep and term != name and term in terms:
+        rewards[term] = parse_value(text, float(terms[term]), f"--env {name}")
         continue
       if not sep or name not in settable:
         raise ValueError(
           f"--env {assignment!r}: expected FIELD=VALUE, FIELD one of {', '.join(settable)}"
-          f", or rewards.TERM=WEIGHT, TERM one of {', '.join(rewards)}"
+          f", or rewards.TERM=WEIGHT, TERM one of {', '.join(terms)}"
         )
       changes[name] = parse_value(text, getattr(self, name), f"--env {name}")
     settings = replace(self, **changes, rewards=rewards)
@@ -207,6 +211,14 @@ REWARD_WEIGHTS: dict[str, float] = {
 }
 """Paper Table I; the manager multiplies each by dt = 0.02."""
 
+EXTRA_REWARD_WEIGHTS: dict[str, float] = {"leg_collision": 0.0}
+"""Terms beyond the paper's, off unless ``--env rewards.TERM=WEIGHT`` sets them.
+``leg_collision``, after legged_gym's ``collision`` (scale −1 there; it counts the thighs
+and calves in contact): the number of the control step's 4 physics steps in which a thigh
+or calf pushed on the terrain, the way robots trip over obstacle edges
+(docs/training-notes.md)."""
+LEG_CONTACT_SENSOR = "leg_contact"
+
 
 def _proprio_term(noisy: bool, history: int = 0) -> ObservationTermCfg:
   return ObservationTermCfg(
@@ -264,7 +276,7 @@ def observation_groups(
   raise ValueError(f"unknown observation kind {kind!r}")
 
 
-def _sensors(play: bool) -> tuple:
+def _sensors(s: A1EnvSettings, play: bool) -> tuple:
   height_scan = RayCastSensorCfg(
     name=observations.HEIGHT_SCAN_SENSOR,
     frame=ObjRef(type="body", name=a1.TRUNK_BODY, entity="robot"),
@@ -292,8 +304,24 @@ def _sensors(play: bool) -> tuple:
     num_slots=1,
     history_length=DECIMATION,
   )
+  sensors = (height_scan, foot_height, trunk_contact)
+  if s.rewards.get("leg_collision"):
+    # Only then: a sensor more changes the compiled kernels of every default run.
+    sensors += (
+      ContactSensorCfg(
+        name=LEG_CONTACT_SENSOR,
+        primary=ContactMatch(
+          mode="geom", pattern=a1.leg_geoms(("thigh", "calf")), entity="robot"
+        ),
+        secondary=ContactMatch(mode="body", pattern="terrain"),
+        fields=("found", "force"),
+        reduce="maxforce",  # A capsule on a plane makes two contacts; keep the loaded one.
+        num_slots=1,
+        history_length=DECIMATION,
+      ),
+    )
   if not play:
-    return (height_scan, foot_height, trunk_contact)
+    return sensors
   feet_contact = ContactSensorCfg(
     name=observations.FEET_CONTACT_SENSOR,
     primary=ContactMatch(mode="geom", pattern=a1.FOOT_GEOMS, entity="robot"),
@@ -302,7 +330,7 @@ def _sensors(play: bool) -> tuple:
     reduce="netforce",
     num_slots=1,
   )
-  return (height_scan, foot_height, trunk_contact, feet_contact)
+  return (*sensors, feet_contact)
 
 
 def _events(s: A1EnvSettings) -> dict[str, EventTermCfg]:
@@ -382,10 +410,16 @@ def _rewards(s: A1EnvSettings) -> dict[str, RewardTermCfg]:
     "action_rate": (envs_mdp.action_rate_l2, {}),
     "smoothness": (envs_mdp.action_acc_l2, {}),
     "power_distribution": (rewards.power_distribution, {}),
+    # mjlab's count of physics steps with a contact force over the threshold (N).
+    "leg_collision": (
+      vel_mdp.self_collision_cost,
+      {"sensor_name": LEG_CONTACT_SENSOR, "force_threshold": 1.0},
+    ),
   }
   return {
     name: RewardTermCfg(func=funcs[name][0], weight=weight, params=funcs[name][1])
     for name, weight in s.rewards.items()
+    if weight != 0
   }
 
 
@@ -421,7 +455,7 @@ def make_a1_env_cfg(
         max_init_terrain_level=s.max_init_terrain_level,
       ),
       entities={"robot": a1.get_a1_robot_cfg(s.actuation_delay_steps)},
-      sensors=_sensors(play),
+      sensors=_sensors(s, play),
       num_envs=1,
       extent=2.0,
     ),
