@@ -9,8 +9,9 @@ state (``dreamwaq.learning.ppo.slim``: a fine-tuning resume starts fresh optimis
 the saved learning rates), its export as ``dreamwaq export --load_run <that folder>``
 writes it, and ``card.json``: how it was trained (iteration, env steps, date, GPU,
 command, the commands of its fine-tuning stages, wall-clock training time of all its
-sessions) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq eval``. The folder is built beside the
-old one and swapped in whole, so a failure leaves the old one shipped.
+sessions) and, with ``--eval``, the headline numbers of that checkpoint's ``dreamwaq
+eval``. The folder is built beside the old one and swapped in whole, so a failure leaves
+the old one shipped.
 """
 
 from __future__ import annotations
