@@ -25,17 +25,16 @@ JOINT_NAMES: tuple[str, ...] = tuple(
 
 FOOT_SITES: tuple[str, ...] = tuple(f"{leg}_foot" for leg in LEGS)
 FOOT_GEOMS: tuple[str, ...] = tuple(f"{leg}_foot_collision" for leg in LEGS)
+GYRO_SENSOR = "imu_ang_vel"
+"""The IMU's gyro in a1.xml: body-frame angular velocity, o_t's first part."""
+TRUNK_BODY = "trunk"
+TRUNK_GEOM = "trunk_collision"
 
 
 def leg_geoms(parts: tuple[str, ...]) -> tuple[str, ...]:
   """Collision geoms of these parts (``hip``, ``thigh``, ``calf``) of every leg."""
   return tuple(f"{leg}_{part}_collision" for leg in LEGS for part in parts)
 
-
-GYRO_SENSOR = "imu_ang_vel"
-"""The IMU's gyro in a1.xml: body-frame angular velocity, o_t's first part."""
-TRUNK_BODY = "trunk"
-TRUNK_GEOM = "trunk_collision"
 
 DEFAULT_JOINT_POS: dict[str, float] = {
   "FL_hip_joint": 0.1, "FR_hip_joint": -0.1, "RL_hip_joint": 0.1, "RR_hip_joint": -0.1,
