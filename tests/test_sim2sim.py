@@ -19,7 +19,7 @@ from dreamwaq.cli.main import main
 from dreamwaq.export.contract import policy_contract
 from dreamwaq.export.observation import ObservationBuilder
 from dreamwaq.export.onnx_policy import OnnxPolicy
-from dreamwaq.export.sim2sim import DelayedPd, Sim2Sim, Summary, build_scene
+from dreamwaq.export.sim2sim import DelayedPd, Sim2Sim, Summary, build_scene, run
 from dreamwaq.robot import a1
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.observations import COMMAND_NAME
@@ -274,3 +274,26 @@ def test_spawn_yaw_turns_the_robot_and_falls_say_where(policies):
     "falls           2 (trunk contact or tilt beyond the training limit), at 1.8, 3.0 m"
     in ("\n".join(summary.lines()))
   )
+
+
+def test_leaving_the_tile_respawns_the_robot_and_is_counted(policies):
+  policy = OnnxPolicy(policies["a1_waq"])
+  scene = build_scene("a1_waq", "smooth_slope", 0.0, seed=0)
+  assert scene.half_size == 4.0
+  sim = Sim2Sim(policy, scene, delay=0)
+  steps = []
+
+  def carry_off(s: Sim2Sim) -> None:  # After the 10th step, past the edge along +x.
+    steps.append(s.data.xpos[s.obs.trunk, :2].copy())
+    if len(steps) == 10:
+      s.data.qpos[0] += scene.half_size + 1.0
+      mujoco.mj_forward(s.model, s.data)
+
+  summary = run(sim, lambda t: np.zeros(3), 0.5, on_step=carry_off)
+  assert summary.tile_exits == 1 and summary.falls == 0
+  assert not scene.off_tile(steps[10])  # Respawned on the tile.
+  assert "left the tile   1" in "\n".join(summary.lines())
+  flat = build_scene("a1_waq", "flat", 0.0, seed=0)
+  on_flat = run(Sim2Sim(policy, flat, delay=0), lambda t: np.zeros(3), 0.1)
+  assert on_flat.tile_exits is None and not flat.off_tile(np.array([1e3, 1e3]))
+  assert "left the tile" not in "\n".join(on_flat.lines())

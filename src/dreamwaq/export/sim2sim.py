@@ -25,7 +25,7 @@ from dreamwaq.export import contract as io
 from dreamwaq.export.observation import ObservationBuilder
 from dreamwaq.rendering import offscreen_gl, video_format, write_video
 from dreamwaq.robot import a1
-from dreamwaq.tasks.terrain import TERRAIN_TYPES
+from dreamwaq.tasks.terrain import TERRAIN_TYPES, TILE_SIZE
 
 if TYPE_CHECKING:
   from dreamwaq.export.onnx_policy import OnnxPolicy
@@ -87,6 +87,15 @@ class Sim2SimScene:
   """Tilt (rad) beyond which training terminates an episode."""
   camera: dict[str, float]
   """Distance, elevation and azimuth of the training viewer's camera on the trunk."""
+  half_size: float | None
+  """Half the tile's side (m), None on flat ground. Past it lies the generator's flat
+  border, which is not the terrain under test."""
+
+  def off_tile(self, xy: np.ndarray) -> bool:
+    """Whether the point ``xy`` (world, m) is past the tile's edge (eval's rule)."""
+    return self.half_size is not None and bool(
+      np.max(np.abs(xy - self.origin[:2])) > self.half_size
+    )
 
 
 def build_scene(task: str, terrain: str, difficulty: float, seed: int) -> Sim2SimScene:
@@ -123,6 +132,7 @@ def build_scene(task: str, terrain: str, difficulty: float, seed: int) -> Sim2Si
       "elevation": viewer.elevation,
       "azimuth": viewer.azimuth,
     },
+    half_size=None if terrain == "flat" else TILE_SIZE / 2,
   )
 
 
@@ -165,6 +175,9 @@ class Summary:
   fall_radii: list[float] = field(default_factory=list)
   """Horizontal distance of the trunk from the spawn origin at each fall (m): where on
   a pyramid tile (risers, corners, the top) the robot fell."""
+  tile_exits: int | None = None
+  """Times the trunk crossed the tile's edge and the robot was respawned, as training's
+  out-of-terrain time-out does (None on flat ground, which has no edge)."""
   lin_errors: list[float] = field(default_factory=list)
   yaw_errors: list[float] = field(default_factory=list)
   est_errors: list[np.ndarray] = field(default_factory=list)
@@ -172,6 +185,11 @@ class Summary:
   @property
   def falls(self) -> int:
     return len(self.fall_radii)
+
+  @property
+  def est_rmse(self) -> float | None:
+    """RMSE (m/s, 3 axes) of the estimated body velocity; None without an estimator."""
+    return float(np.sqrt(np.mean(np.square(self.est_errors)))) if self.est_errors else None
 
   @property
   def real_time_factor(self) -> float:
@@ -190,14 +208,17 @@ class Summary:
         if self.fall_radii
         else ""
       ),
+    ]
+    if self.tile_exits is not None:
+      out.append(f"left the tile   {self.tile_exits} (each time respawned at the start)")
+    out += [
       f"lin tracking    {np.mean(self.lin_errors):.3f} m/s mean |v*_xy - v_xy|",
       f"yaw tracking    {np.mean(self.yaw_errors):.3f} rad/s mean |w*_z - w_z|",
     ]
-    if self.est_errors:
-      err = np.asarray(self.est_errors)
-      per_axis = np.sqrt(np.mean(err**2, axis=0))
+    if self.est_rmse is not None:
+      per_axis = np.sqrt(np.mean(np.square(self.est_errors), axis=0))
       out.append(
-        f"vel estimation  RMSE {np.sqrt(np.mean(err**2)):.3f} m/s "
+        f"vel estimation  RMSE {self.est_rmse:.3f} m/s "
         f"(x {per_axis[0]:.3f}, y {per_axis[1]:.3f}, z {per_axis[2]:.3f})"
       )
     return out
@@ -285,8 +306,10 @@ def run(
   duration: float,
   on_step: Callable[[Sim2Sim], None] | None = None,
 ) -> Summary:
-  """Run for ``duration`` simulated seconds; a fall resets the robot and is counted."""
+  """Run for ``duration`` simulated seconds; a fall, or the trunk leaving the tile,
+  resets the robot and is counted."""
   summary = Summary()
+  exits = 0
   dt = sim.contract["control_dt"]
   sim.reset()
   for k in range(round(duration / dt)):
@@ -302,14 +325,19 @@ def run(
     summary.yaw_errors.append(abs(float(command[2] - w_z)))
     if io.OUTPUT_EST_VEL in out:
       summary.est_errors.append(out[io.OUTPUT_EST_VEL] - v_b)
-    if fell:
-      trunk_xy = sim.data.xpos[sim.obs.trunk, :2]
+    trunk_xy = sim.data.xpos[sim.obs.trunk, :2].copy()
+    if sim.scene.off_tile(trunk_xy):  # What happens on the border does not count.
+      summary.distance += float(np.linalg.norm(trunk_xy - xy))
+      exits += 1
+      sim.reset()
+    elif fell:
       summary.fall_radii.append(float(np.linalg.norm(trunk_xy - sim.scene.origin[:2])))
       sim.reset()
     else:
-      summary.distance += float(np.linalg.norm(sim.data.xpos[sim.obs.trunk, :2] - xy))
+      summary.distance += float(np.linalg.norm(trunk_xy - xy))
     if on_step is not None:
       on_step(sim)
+  summary.tile_exits = None if sim.scene.half_size is None else exits
   return summary
 
 
