@@ -5,7 +5,8 @@ on one terrain type and row of the evaluation grid (the eval's env, tiles and se
 and prints, per fall, the termination term that fired, roll and pitch, the travel
 direction relative to the stair edge being crossed, the trunk's lowest height over the
 terrain, and which leg parts (hip, thigh, calf: not feet) touched the terrain in the
-0.5 s before, with the time of the first such touch; then the same leg-contact
+0.5 s before, with the time of the first such touch, and the command in force; then
+falls per minute alive under each kind of command (sideways, turning, fast); then the same leg-contact
 rates over all robots' time alive, for comparison, and how high the front feet
 swing (the 95th percentile of each robot's front-foot height over the terrain below). A policy that trips over step
 edges shows leg contacts before most falls and rarely otherwise.
@@ -32,6 +33,7 @@ from dreamwaq.evaluation.grid import grid_env_cfg, place_robots, row_parameter
 from dreamwaq.export.deployed import load_deployment
 from dreamwaq.play.session import Act, open_env, policy_actor
 from dreamwaq.robot import a1
+from dreamwaq.tasks.observations import COMMAND_NAME
 from dreamwaq.tasks.registry import get_task
 from dreamwaq.tasks.rewards import FOOT_HEIGHT_SENSOR, base_height_over_terrain
 from dreamwaq.tasks.terrain import TERRAIN_TYPES
@@ -72,6 +74,7 @@ class Records:
   contacts: np.ndarray  # [T, n, legs × parts] leg part touched the terrain in step t
   height: np.ndarray  # [T, n] trunk height over the terrain (m)
   foot_height: np.ndarray  # [T, n, legs] foot height over the terrain below (m)
+  command: np.ndarray  # [T, n, 3] the command in force (m/s, m/s, rad/s)
   falls: list[dict]
 
   def alive(self) -> np.ndarray:
@@ -95,6 +98,8 @@ def record(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Records:
   gravity = np.zeros((steps, n, 3))
   height = np.zeros((steps, n))
   foot_height = np.zeros((steps, n, len(a1.LEGS)))
+  command = np.zeros((steps, n, 3))
+  twist = env.command_manager.get_term(COMMAND_NAME)
   parts = [f"{leg}_{part}" for leg in a1.LEGS for part in LEG_PARTS]
   falls, fallen = [], np.zeros(n, dtype=bool)
   obs, _ = vec.reset()
@@ -105,6 +110,7 @@ def record(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Records:
     gravity[t] = robot.projected_gravity_b.cpu().numpy()
     height[t] = base_height_over_terrain(env).cpu().numpy()
     foot_height[t] = env.scene[FOOT_HEIGHT_SENSOR].data.heights.cpu().numpy()
+    command[t] = twist.vel_command_b.cpu().numpy()
     obs, _, _, _ = vec.step(actions)
     contacts[t] = (sensor.data.found > 0).cpu().numpy()
     fired = {name: env.termination_manager.get_term(name).cpu().numpy() for name in terms}
@@ -126,12 +132,46 @@ def record(vec: RslRlVecEnvWrapper, act: Act, steps: int) -> Records:
           approach_angle_deg(here[:2] - origin[i], here[:2] - position[lo, i, :2]), 1
         ),
         "distance_m": round(float(np.linalg.norm(here[:2] - origin[i])), 2),
+        "command": [round(float(c), 2) for c in command[t, i]],
         "leg_contacts": [p for p, hit in zip(parts, window.any(axis=0)) if hit],
         "first_leg_contact_before_s": (
           round((t - lo - first[0]) * env.step_dt, 2) if first.size else None
         ),
       })  # fmt: skip
-  return Records(env.step_dt, contacts, height, foot_height, falls)
+  return Records(env.step_dt, contacts, height, foot_height, command, falls)
+
+
+COMMAND_KINDS = {
+  "forward v_x > 0.5 m/s": lambda c: c[..., 0] > 0.5,
+  "backward v_x < -0.5 m/s": lambda c: c[..., 0] < -0.5,
+  "|v_x| <= 0.5 m/s": lambda c: np.abs(c[..., 0]) <= 0.5,
+  "sideways |v_y| > 0.5 m/s": lambda c: np.abs(c[..., 1]) > 0.5,
+  "|v_y| <= 0.5 m/s": lambda c: np.abs(c[..., 1]) <= 0.5,
+  "turning |w_z| > 0.5 rad/s": lambda c: np.abs(c[..., 2]) > 0.5,
+  "|w_z| <= 0.5 rad/s": lambda c: np.abs(c[..., 2]) <= 0.5,
+  "fast |v_xy| > 0.7 m/s": lambda c: np.linalg.norm(c[..., :2], axis=-1) > 0.7,
+  "|v_xy| <= 0.7 m/s": lambda c: np.linalg.norm(c[..., :2], axis=-1) <= 0.7,
+}
+"""Overlapping kinds of command; each row of the summary counts the time alive and the
+falls under it."""
+
+
+def falls_by_command(rec: Records) -> dict:
+  """Per kind of command: minutes alive under it, the falls under it (and by
+  termination term), falls per minute."""
+  alive = rec.alive()
+  out = {}
+  for kind, matches in COMMAND_KINDS.items():
+    under = matches(rec.command)
+    minutes = float((under & alive).sum() * rec.dt / 60.0)
+    falls = [f for f in rec.falls if under[round(f["time_s"] / rec.dt), f["robot"]]]
+    out[kind] = {
+      "minutes_alive": round(minutes, 1),
+      "falls": len(falls),
+      "by_term": dict(Counter("+".join(f["terms"]) for f in falls)),
+      "falls_per_min": round(len(falls) / minutes, 3) if minutes else None,
+    }
+  return out
 
 
 def summarize(rec: Records) -> dict:
@@ -171,6 +211,7 @@ def summarize(rec: Records) -> dict:
       "falls_min_median": round(float(np.median([f["min_height_m"] for f in falls])), 3)
       if falls else None,
     },
+    "falls_by_command": falls_by_command(rec),
     "approach_deg_of_falls": {
       "median": float(np.median(angles)) if angles else None,
       "under_30": sum(a < 30 for a in angles), "30_to_60": sum(30 <= a < 60 for a in angles),
