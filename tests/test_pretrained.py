@@ -5,7 +5,6 @@ the files shipped for real, once they exist, are checked against their checkpoin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from fnmatch import fnmatch
 from pathlib import Path
@@ -26,23 +25,14 @@ from dreamwaq.runs import append_history, read_checkpoint
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
+from .scripts import REPO, load_script
 from .trained import ITERATIONS, tiny_run
 
-REPO = Path(__file__).resolve().parents[1]
 SHIPPED = pretrained.available()
 """The tasks shipped in the package (none until the trained policies land)."""
 
 
-def _ship_script():
-  """``benchmarks/ship_pretrained.py`` as a module (it is a script, not in the package)."""
-  path = REPO / "benchmarks" / "ship_pretrained.py"
-  spec = importlib.util.spec_from_file_location("ship_pretrained", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-ship_pretrained = _ship_script()
+ship_pretrained = load_script("ship_pretrained")
 
 
 @pytest.fixture(scope="module")
