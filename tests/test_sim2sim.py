@@ -279,14 +279,14 @@ def test_spawn_yaw_turns_the_robot_and_falls_say_where(policies):
 def test_leaving_the_tile_respawns_the_robot_and_is_counted(policies):
   policy = OnnxPolicy(policies["a1_waq"])
   scene = build_scene("a1_waq", "smooth_slope", 0.0, seed=0)
-  assert scene.half_size == 4.0
+  assert scene.tile_size == 8.0
   sim = Sim2Sim(policy, scene, delay=0)
   steps = []
 
   def carry_off(s: Sim2Sim) -> None:  # After the 10th step, past the edge along +x.
     steps.append(s.data.xpos[s.obs.trunk, :2].copy())
     if len(steps) == 10:
-      s.data.qpos[0] += scene.half_size + 1.0
+      s.data.qpos[0] += scene.tile_size / 2 + 1.0
       mujoco.mj_forward(s.model, s.data)
 
   summary = run(sim, lambda t: np.zeros(3), 0.5, on_step=carry_off)

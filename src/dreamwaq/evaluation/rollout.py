@@ -9,6 +9,7 @@ from mjlab.rl import RslRlVecEnvWrapper
 from dreamwaq.evaluation.metrics import Trajectory
 from dreamwaq.play.session import Act
 from dreamwaq.tasks.observations import COMMAND_NAME
+from dreamwaq.tasks.terrain import past_tile_edge
 
 
 def rollout(
@@ -25,7 +26,6 @@ def rollout(
   yaw_rate = torch.zeros(steps, n, device=device)
   position = torch.zeros(steps, n, 2, device=device)
   fell = torch.zeros(steps, n, dtype=torch.bool, device=device)
-  origin = env.scene.env_origins[:, :2]
   est_vel = None
   obs, _ = vec.reset()
   for t in range(steps):
@@ -50,5 +50,5 @@ def rollout(
     est_vel=None if est_vel is None else est_vel.cpu().numpy(),
     off_tile=None
     if tile_size is None
-    else ((position - origin).abs().amax(dim=-1) > tile_size / 2).cpu().numpy(),
+    else past_tile_edge((position - env.scene.env_origins[:, :2]).cpu().numpy(), tile_size),
   )

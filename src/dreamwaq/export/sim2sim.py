@@ -25,7 +25,7 @@ from dreamwaq.export import contract as io
 from dreamwaq.export.observation import ObservationBuilder
 from dreamwaq.rendering import offscreen_gl, video_format, write_video
 from dreamwaq.robot import a1
-from dreamwaq.tasks.terrain import TERRAIN_TYPES, TILE_SIZE
+from dreamwaq.tasks.terrain import TERRAIN_TYPES, TILE_SIZE, past_tile_edge
 
 if TYPE_CHECKING:
   from dreamwaq.export.onnx_policy import OnnxPolicy
@@ -87,14 +87,14 @@ class Sim2SimScene:
   """Tilt (rad) beyond which training terminates an episode."""
   camera: dict[str, float]
   """Distance, elevation and azimuth of the training viewer's camera on the trunk."""
-  half_size: float | None
-  """Half the tile's side (m), None on flat ground. Past it lies the generator's flat
+  tile_size: float | None
+  """The tile's side (m), None on flat ground. Past its edge lies the generator's flat
   border, which is not the terrain under test."""
 
   def off_tile(self, xy: np.ndarray) -> bool:
-    """Whether the point ``xy`` (world, m) is past the tile's edge (eval's rule)."""
-    return self.half_size is not None and bool(
-      np.max(np.abs(xy - self.origin[:2])) > self.half_size
+    """Whether the point ``xy`` (world, m) is past the tile's edge."""
+    return self.tile_size is not None and bool(
+      past_tile_edge(xy - self.origin[:2], self.tile_size)
     )
 
 
@@ -132,7 +132,7 @@ def build_scene(task: str, terrain: str, difficulty: float, seed: int) -> Sim2Si
       "elevation": viewer.elevation,
       "azimuth": viewer.azimuth,
     },
-    half_size=None if terrain == "flat" else TILE_SIZE / 2,
+    tile_size=None if terrain == "flat" else TILE_SIZE,
   )
 
 
@@ -337,7 +337,7 @@ def run(
       summary.distance += float(np.linalg.norm(trunk_xy - xy))
     if on_step is not None:
       on_step(sim)
-  summary.tile_exits = None if sim.scene.half_size is None else exits
+  summary.tile_exits = None if sim.scene.tile_size is None else exits
   return summary
 
 

@@ -69,6 +69,12 @@ class HfRoughPyramidSlopedTerrainCfg(HfPyramidSlopedTerrainCfg):
     return out
 
 
+def past_tile_edge(offset_xy: np.ndarray, tile_size: float) -> np.ndarray:
+  """Whether a point ``offset_xy`` (m, [..., 2]) from a tile's centre is past the edge of
+  that square tile: the rule of ``eval``'s tile exits and ``sim2sim``'s respawns."""
+  return np.abs(offset_xy).max(axis=-1) > tile_size / 2
+
+
 def _sub_terrain(kind: str, inverted: bool, tile_size: float) -> SubTerrainCfg:
   """One column's generator for a terrain type; ``inverted`` picks the pit form.
   Obstacles keep their density (20 per 8 m × 8 m tile) on tiles of another size."""
