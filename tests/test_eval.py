@@ -14,6 +14,7 @@ import torch
 
 from dreamwaq.cli.main import main
 from dreamwaq.evaluation.conditions import CONDITIONS, apply_condition
+from dreamwaq.evaluation.grid import grid_env_cfg, place_robots
 from dreamwaq.evaluation.metrics import Trajectory, hardest_row, max_push, summarize
 from dreamwaq.evaluation.push import PAPER_PUSH_LEVEL, push_env_cfg
 from dreamwaq.evaluation.suite import EvalConfig, evaluate
@@ -21,7 +22,7 @@ from dreamwaq.play.session import open_env
 from dreamwaq.robot import a1
 from dreamwaq.tasks.observations import PUSH_EVENT
 from dreamwaq.tasks.registry import get_task
-from dreamwaq.tasks.terrain import TERRAIN_TYPES
+from dreamwaq.tasks.terrain import TERRAIN_TYPES, terrain_type_of
 
 from .cli import one_line_error
 from .trained import tiny_run
@@ -240,6 +241,30 @@ def test_a_grid_whose_centre_tile_holds_the_robots_reference_pose_evaluates():
   assert len(results["conditions"]["nominal"]["terrain"]["discrete"]["rows"]) == 3
 
 
+def test_fields_spread_a_group_over_separate_draws_of_its_terrain():
+  """``--fields 2``: a group's robots take turns between two obstacle tiles of the same
+  row, and the two tiles' obstacles are different draws."""
+  cfg = grid_env_cfg(get_task("a1_base"), ["discrete"], [5], 4, seed=0, fields=2)
+  names = list(cfg.scene.terrain.terrain_generator.sub_terrains)
+  assert [terrain_type_of(name) for name in names] == ["discrete", "discrete"]
+  vec = open_env(cfg, "cpu")
+  try:
+    env = vec.unwrapped
+    place_robots(env, [("discrete", 5)] * 4, first_row=5)
+    terrain = env.scene.terrain
+    assert terrain.terrain_types.tolist() == [0, 1, 0, 1]
+    origins = terrain.env_origins.cpu().numpy()
+    assert np.allclose(origins[0], origins[2]) and not np.allclose(origins[0], origins[1])
+    model = env.sim.mj_model
+    heights = [
+      model.hfield_data[adr : adr + model.hfield_nrow[i] * model.hfield_ncol[i]]
+      for i, adr in enumerate(model.hfield_adr)
+    ]
+    assert len(heights) == 2 and not np.array_equal(heights[0], heights[1])
+  finally:
+    vec.close()
+
+
 def test_a_policy_that_does_nothing_fails_on_high_stairs():
   config = EvalConfig(
     robots=4, duration_s=2.0, rows=(9,), terrains=("stairs_up",), conditions=("nominal",),
@@ -286,6 +311,11 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
   [
     ("eval", ["--rows", "12"], "choose a row from 0 to 9"),
     ("eval", ["--num_envs", "0"], "--num_envs must be positive"),
+    (
+      "eval",
+      ["--num_envs", "2", "--fields", "3"],
+      "--fields must be between 1 and --num_envs",
+    ),
     ("eval", ["--push_levels", "-1"], "--push_levels must be positive"),
     ("eval", ["--load_run", "nope"], "no run 'nope'"),
     ("eval", ["--command", "2", "0", "0"], "outside the trained range"),
@@ -343,3 +373,16 @@ def test_eval_md_says_how_yaw_was_commanded(waq_eval):
   assert "toward a random heading" in eval_markdown(results)
   del results["config"]["heading"]
   assert "commands U[−1, 1] (m/s, m/s, rad/s)" in eval_markdown(results)
+
+
+def test_eval_md_says_how_many_tiles_a_group_met(waq_eval):
+  """eval.json records ``fields``; files written before the option had one tile a group."""
+  from dreamwaq.evaluation.report import eval_markdown
+
+  results = json.loads((waq_eval / "eval.json").read_text())
+  assert results["config"]["fields"] == 1
+  assert "1 tile per group (separate draws" in eval_markdown(results)
+  results["config"]["fields"] = 4
+  assert "4 tiles per group (separate draws of the terrain)" in eval_markdown(results)
+  del results["config"]["fields"]
+  assert "1 tile per group" in eval_markdown(results)

@@ -34,6 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     "--terrains", nargs="+", choices=list(TERRAIN_TYPES), default=list(TERRAIN_TYPES)
   )
   p.add_argument(
+    "--fields", type=int, default=default.fields,
+    help="tiles per terrain type and row, each its own draw of obstacles and noise; "
+    "a group's robots are spread over them",
+  )  # fmt: skip
+  p.add_argument(
     "--conditions", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS),
     help="training randomisation, friction 0.2, payload +2 kg",
   )  # fmt: skip
@@ -70,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     duration_s=args.duration,
     seed=args.seed,
     rows=tuple(args.rows),
+    fields=args.fields,
     terrains=tuple(args.terrains),
     conditions=tuple(args.conditions),
     push_levels=tuple(args.push_levels),

@@ -57,6 +57,13 @@ def hardest_label(entry: dict[str, Any]) -> str:
   return f"row {entry['hardest_row']} ({_parameter(entry['hardest_parameter'])})"
 
 
+def _fields(cfg: dict[str, Any]) -> str:
+  """How a group's robots met the terrain; eval.json files written before ``fields``
+  existed had one tile per group."""
+  n = cfg.get("fields", 1)
+  return f", {n} tile{'s' if n > 1 else ''} per group (separate draws of the terrain)"
+
+
 def eval_markdown(results: dict[str, Any]) -> str:
   """``eval.md``: the JSON's numbers as tables, with the definitions they follow."""
   cfg = results["config"]
@@ -73,8 +80,8 @@ def eval_markdown(results: dict[str, Any]) -> str:
     f"# Evaluation of {results['task']}: {results.get('checkpoint', '')}",
     "",
     (
-      f"Seed {cfg['seed']}, {cfg['robots']} robots per group, {cfg['duration_s']:g} s "
-      f"episodes, {command}, on {results.get('device', '?')}."
+      f"Seed {cfg['seed']}, {cfg['robots']} robots per group{_fields(cfg)}, "
+      f"{cfg['duration_s']:g} s episodes, {command}, on {results.get('device', '?')}."
     ),
     "",
     "## Definitions",

@@ -58,6 +58,9 @@ class EvalConfig:
   seed: int = 0
   rows: tuple[int, ...] = ALL_ROWS
   """Rows of the training grid (0 easiest … 9 hardest)."""
+  fields: int = 1
+  """Tiles per (terrain type, row), each its own draw of obstacles and noise; a group's
+  robots are spread evenly over them (``grid.place_robots``)."""
   terrains: tuple[str, ...] = tuple(TERRAIN_TYPES)
   conditions: tuple[str, ...] = tuple(CONDITIONS)
   push_levels: tuple[float, ...] = DEFAULT_PUSH_LEVELS
@@ -76,6 +79,8 @@ class EvalConfig:
       raise ValueError(f"--num_envs must be positive, got {self.robots}")
     if self.duration_s <= 0:
       raise ValueError(f"--duration must be positive, got {self.duration_s}")
+    if not 1 <= self.fields <= self.robots:
+      raise ValueError(f"--fields must be between 1 and --num_envs, got {self.fields}")
     if not self.rows or not self.terrains or not self.conditions:
       raise ValueError("choose at least one row, terrain type and condition")
     for row in self.rows:
@@ -197,6 +202,7 @@ def _terrain(
     config.command,
     settings=settings,
     heading=config.heading,
+    fields=config.fields,
   )
   vec = open_env(cfg, device)
   tiles = [(kind, row) for _, kind, row in groups.keys for _ in range(config.robots)]
