@@ -308,8 +308,7 @@ def run(
 ) -> Summary:
   """Run for ``duration`` simulated seconds; a fall, or the trunk leaving the tile,
   resets the robot and is counted."""
-  summary = Summary()
-  exits = 0
+  summary = Summary(tile_exits=None if sim.scene.tile_size is None else 0)
   dt = sim.contract["control_dt"]
   sim.reset()
   for k in range(round(duration / dt)):
@@ -326,18 +325,17 @@ def run(
     if io.OUTPUT_EST_VEL in out:
       summary.est_errors.append(out[io.OUTPUT_EST_VEL] - v_b)
     trunk_xy = sim.data.xpos[sim.obs.trunk, :2].copy()
-    if sim.scene.off_tile(trunk_xy):  # What happens on the border does not count.
-      summary.distance += float(np.linalg.norm(trunk_xy - xy))
-      exits += 1
-      sim.reset()
-    elif fell:
+    off_tile = sim.scene.off_tile(trunk_xy)  # What happens on the border does not count.
+    if fell and not off_tile:
       summary.fall_radii.append(float(np.linalg.norm(trunk_xy - sim.scene.origin[:2])))
-      sim.reset()
     else:
       summary.distance += float(np.linalg.norm(trunk_xy - xy))
+    if off_tile:
+      summary.tile_exits += 1
+    if fell or off_tile:
+      sim.reset()
     if on_step is not None:
       on_step(sim)
-  summary.tile_exits = None if sim.scene.tile_size is None else exits
   return summary
 
 
