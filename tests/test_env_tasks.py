@@ -89,6 +89,24 @@ def test_actuation_delay_is_drawn_per_env_and_held_within_the_episode():
   env.close()
 
 
+def test_the_curriculum_does_not_judge_an_episode_started_at_a_random_step():
+  """rsl_rl starts first episodes at random steps; a robot that stood through a
+  shortened episode keeps its row, one that stood through a whole one is demoted."""
+  env = make_env("a1_base", num_envs=4)
+  terrain = env.scene.terrain
+  terrain.terrain_levels[:] = 1
+  terrain.env_origins[:] = terrain.terrain_origins[1, terrain.terrain_types]
+  env.reset()  # Before any step: respawn on row 1, the curriculum frozen (mjlab).
+  env.episode_length_buf[:2] = 100  # As rsl_rl's init_at_random_ep_len would.
+  for _ in range(5):
+    env.step(torch.zeros(4, 12))
+  assert (env.reset_buf == 0).all()
+  env.command_manager.get_term(COMMAND_NAME).vel_command_b[:, 0] = 1.0  # 10 m due
+  env.reset()
+  assert terrain.terrain_levels.tolist() == [1, 1, 0, 0]
+  env.close()
+
+
 def test_training_steers_by_heading_and_play_draws_yaw_rates():
   train = TASKS["a1_waq"].env_cfg().commands[COMMAND_NAME]
   play = TASKS["a1_waq"].env_cfg(play=True).commands[COMMAND_NAME]

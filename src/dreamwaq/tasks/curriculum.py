@@ -30,7 +30,14 @@ def curriculum_of(env: ManagerBasedRlEnv) -> terrain_levels | None:
 
 class terrain_levels(ManagerTermBase):
   """Promote robots that walked past half a tile, demote those that walked under half
-  their commanded distance; log the mean level overall and per terrain type."""
+  their commanded distance; log the mean level overall and per terrain type.
+
+  An episode that did not start at step 0 is not judged. rsl_rl starts every env's
+  first episode at a random step to spread the resets, and the demotion rule asks
+  for half the distance of a whole episode: judged, about half the robots would be
+  demoted each time training starts, and a resumed run would lose ~0.4 of a level
+  and ~150 iterations regaining it.
+  """
 
   def __init__(self, cfg: CurriculumTermCfg, env: ManagerBasedRlEnv):
     super().__init__(env)
@@ -42,12 +49,17 @@ class terrain_levels(ManagerTermBase):
       [self._kinds.index(k) for k in kinds], device=env.device
     )
     self._hold = False
+    self._began = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
+    """The env step counter at which each env's episode began."""
 
   def __call__(
     self, env: ManagerBasedRlEnv, env_ids: torch.Tensor
   ) -> dict[str, torch.Tensor]:
     if not self._hold:
-      terrain_levels_vel(env, env_ids, COMMAND_NAME)
+      lived = env.common_step_counter - self._began[env_ids]
+      whole = env.episode_length_buf[env_ids] == lived
+      terrain_levels_vel(env, env_ids[whole], COMMAND_NAME)
+    self._began[env_ids] = env.common_step_counter
     terrain = env.scene.terrain
     levels = terrain.terrain_levels.float()
     kind = self._kind_of_col[terrain.terrain_types]
