@@ -381,8 +381,8 @@ def test_eval_md_says_how_many_tiles_a_group_met(waq_eval):
 
   results = json.loads((waq_eval / "eval.json").read_text())
   assert results["config"]["fields"] == 1
-  assert "1 tile per group (separate draws" in eval_markdown(results)
+  assert "1 tile per group (one draw of the terrain)" in eval_markdown(results)
   results["config"]["fields"] = 4
   assert "4 tiles per group (separate draws of the terrain)" in eval_markdown(results)
   del results["config"]["fields"]
-  assert "1 tile per group" in eval_markdown(results)
+  assert "1 tile per group (one draw" in eval_markdown(results)

@@ -61,7 +61,9 @@ def _fields(cfg: dict[str, Any]) -> str:
   """How a group's robots met the terrain; eval.json files written before ``fields``
   existed had one tile per group."""
   n = cfg.get("fields", 1)
-  return f", {n} tile{'s' if n > 1 else ''} per group (separate draws of the terrain)"
+  if n == 1:
+    return ", 1 tile per group (one draw of the terrain)"
+  return f", {n} tiles per group (separate draws of the terrain)"
 
 
 def eval_markdown(results: dict[str, Any]) -> str:
