@@ -80,8 +80,6 @@ def grid_env_cfg(
   commands or (None) the training's random ones (yaw commanded as ``heading`` says,
   see ``make_a1_env_cfg``); otherwise as ``settings`` (the ones the policy trained
   with; default: the task's)."""
-  if fields < 1:
-    raise ValueError(f"--fields must be at least 1, got {fields}")
   low, high = min(rows), max(rows)
   settings = replace(
     settings or A1EnvSettings(),
@@ -102,8 +100,9 @@ def grid_env_cfg(
 
 
 def _repeat_columns(cfg: ManagerBasedRlEnvCfg, fields: int) -> None:
-  """Give every terrain type of the grid ``fields`` identical columns (mjlab builds
-  one column per sub-terrain and draws each tile from one random stream)."""
+  """Give every terrain type of the grid ``fields`` columns of the same settings
+  (mjlab builds one column per sub-terrain and draws each tile from one random stream,
+  so the columns differ in their obstacles and noise)."""
   generator = cfg.scene.terrain.terrain_generator
   num_cols = len(generator.sub_terrains) * fields
   generator.sub_terrains = {
