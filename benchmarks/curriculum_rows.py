@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from dreamwaq.learning.runner import CURRICULUM_STATE
 from dreamwaq.runs import read_checkpoint, trained_settings
 from dreamwaq.tasks.terrain import column_types
 
 
 def row_shares(checkpoint: Path) -> dict[str, dict]:
   """Per terrain type (and ``all``): robots, mean row, and the % of robots on each row."""
-  state = (read_checkpoint(checkpoint).get("infos") or {}).get("curriculum")
+  state = (read_checkpoint(checkpoint).get("infos") or {}).get(CURRICULUM_STATE)
   if not state:
     raise ValueError(f"{checkpoint} holds no curriculum state (an eval or play run?)")
   s = trained_settings(checkpoint)

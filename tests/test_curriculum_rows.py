@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dreamwaq import pretrained
+from dreamwaq.learning.runner import CURRICULUM_STATE
 from dreamwaq.runs import read_checkpoint
 from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
@@ -24,7 +25,7 @@ def test_the_ceiling_is_the_mean_level_of_robots_promoted_after_every_episode():
 
 def test_row_shares_of_the_shipped_checkpoint_count_every_robot_once():
   path = pretrained.checkpoint("a1_waq")
-  levels = read_checkpoint(path)["infos"]["curriculum"]["terrain_levels"]
+  levels = read_checkpoint(path)["infos"][CURRICULUM_STATE]["terrain_levels"]
   shares = curriculum_rows.row_shares(path)
   assert set(shares) == {"all", *TERRAIN_TYPES}
   assert shares["all"]["robots"] == levels.numel()

@@ -21,6 +21,7 @@ from dreamwaq.export.contract import load_contract, policy_contract
 from dreamwaq.export.deployed import load_deployment, outputs
 from dreamwaq.export.onnx_policy import OnnxPolicy
 from dreamwaq.learning.ppo import OPTIMIZER_STATE
+from dreamwaq.learning.runner import CURRICULUM_STATE
 from dreamwaq.runs import append_history, read_checkpoint
 from dreamwaq.tasks.registry import get_task
 
@@ -103,7 +104,7 @@ def test_ship_writes_the_slim_checkpoint_its_export_and_a_card(use_shipped):
   for key in ("actor_state_dict", "critic_state_dict", "estimator_state_dict"):
     for name, value in full[key].items():
       torch.testing.assert_close(shipped[key][name], value, rtol=0, atol=0)
-  assert shipped["infos"]["curriculum"].keys() == full["infos"]["curriculum"].keys()
+  assert shipped["infos"][CURRICULUM_STATE].keys() == full["infos"][CURRICULUM_STATE].keys()
   assert shipped["learning_rate"] == full["optimizer_state_dict"]["param_groups"][0]["lr"]
   size = (folder / "model_1.pt").stat().st_size
   assert size < 0.5 * tiny_run("a1_waq").checkpoint.stat().st_size

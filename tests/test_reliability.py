@@ -38,7 +38,7 @@ from dreamwaq.cli import train
 from dreamwaq.cli.main import build_parser, main
 from dreamwaq.learning.config import runner_cfg
 from dreamwaq.learning.guard import first_non_finite
-from dreamwaq.learning.runner import TrainingStopped
+from dreamwaq.learning.runner import CURRICULUM_STATE, TrainingStopped
 from dreamwaq.runs import CHECKPOINT_FORMAT, HEADER, HISTORY
 from dreamwaq.tasks.registry import get_task
 
@@ -177,7 +177,7 @@ def test_a_checkpoint_holds_everything_a_resume_needs():
           "estimator_scheduler_state_dict"} <= saved.keys()  # fmt: skip
   assert infos["env_state"]["common_step_counter"] == ITERATIONS * STEPS  # mjlab's
   assert infos["counters"]["timesteps"] == ITERATIONS * STEPS * 8
-  assert infos["curriculum"]["terrain_levels"].shape == (8,)
+  assert infos[CURRICULUM_STATE]["terrain_levels"].shape == (8,)
   assert set(infos["rng"]) == {"torch", "cuda", "numpy", "python"}
   header = infos[HEADER]
   assert header["format"] == CHECKPOINT_FORMAT and header["task"] == "a1_waq"

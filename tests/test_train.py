@@ -18,6 +18,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from dreamwaq.cli import train
 from dreamwaq.cli.main import build_parser, main
 from dreamwaq.evaluation.curves import read_curves
+from dreamwaq.learning.runner import CURRICULUM_STATE
 from dreamwaq.runs import lineage, trained_settings, training_time
 from dreamwaq.tasks.env_cfg import REWARD_WEIGHTS, A1EnvSettings
 from dreamwaq.tasks.observations import PUSH_EVENT
@@ -165,7 +166,7 @@ def test_the_history_gives_each_runs_training_time(runs):
 def test_resume_restores_the_terrain_curriculum(runs, tmp_path):
   """Each env resumes on its saved tile (row and column), respawned there."""
   saved = torch.load(runs["a1_waq"] / f"model_{ITERATIONS - 1}.pt", weights_only=False)
-  curriculum = saved["infos"]["curriculum"]
+  curriculum = saved["infos"][CURRICULUM_STATE]
   assert curriculum["terrain_levels"].shape == (8,)
   pattern = torch.tensor([9, 0, 7, 3, 8, 1, 6, 2])  # far from the fresh draw (rows 0-5)
   curriculum["terrain_levels"] = pattern

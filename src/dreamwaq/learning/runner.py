@@ -42,6 +42,8 @@ from dreamwaq.tasks.curriculum import curriculum_of
 
 TERRAIN_LEVEL = "Curriculum/terrain_levels/mean"
 """The mean terrain level, as the env's curriculum term logs it."""
+CURRICULUM_STATE = "curriculum"
+"""A checkpoint's ``infos`` key for the curriculum term's state (each env's row, column)."""
 
 
 class TrainingStopped(Exception):
@@ -333,8 +335,8 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
     if load_cfg is None or load_cfg.get("iteration"):
       self.current_learning_iteration += 1
     curriculum = curriculum_of(self.env.unwrapped)
-    if curriculum is not None and "curriculum" in infos:
-      curriculum.load_state_dict(infos["curriculum"])
+    if curriculum is not None and CURRICULUM_STATE in infos:
+      curriculum.load_state_dict(infos[CURRICULUM_STATE])
     self.logger.restore(infos["counters"])
     # Last: the curriculum's respawn above draws from the generators too. The saved
     # streams are rank 0's: other ranks keep their own (seed + rank), or every rank
@@ -354,7 +356,7 @@ class DreamWaqRunner(MjlabOnPolicyRunner):
       state[HEADER] = self.header
     curriculum = curriculum_of(self.env.unwrapped)
     if curriculum is not None:
-      state["curriculum"] = curriculum.state_dict()
+      state[CURRICULUM_STATE] = curriculum.state_dict()
     return state
 
   def _state(self) -> Checked:
