@@ -18,16 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from dreamwaq.learning.runner import CURRICULUM_STATE
-from dreamwaq.runs import read_checkpoint, trained_settings
+from dreamwaq.runs import HEADER, env_settings, read_checkpoint
 from dreamwaq.tasks.terrain import column_types
 
 
 def row_shares(checkpoint: Path) -> dict[str, dict]:
   """Per terrain type (and ``all``): robots, mean row, and the % of robots on each row."""
-  state = (read_checkpoint(checkpoint).get("infos") or {}).get(CURRICULUM_STATE)
+  infos = read_checkpoint(checkpoint).get("infos") or {}
+  state = infos.get(CURRICULUM_STATE)
   if not state:
     raise ValueError(f"{checkpoint} holds no curriculum state (an eval or play run?)")
-  s = trained_settings(checkpoint)
+  s = env_settings(infos.get(HEADER) or {})
   kinds = np.array(column_types(s.terrain_cols, s.terrain_types))
   levels = state["terrain_levels"].numpy()
   types = kinds[state["terrain_types"].numpy()]

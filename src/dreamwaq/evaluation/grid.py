@@ -15,7 +15,6 @@ obstacle heights and densities per row are the training's.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -106,9 +105,7 @@ def _repeat_columns(cfg: ManagerBasedRlEnvCfg, fields: int) -> None:
   generator = cfg.scene.terrain.terrain_generator
   num_cols = len(generator.sub_terrains) * fields
   generator.sub_terrains = {
-    f"{terrain_type_of(name)}_{k * fields + i}": replace(
-      copy.deepcopy(sub), proportion=1.0 / num_cols
-    )
+    f"{terrain_type_of(name)}_{k * fields + i}": replace(sub, proportion=1.0 / num_cols)
     for k, (name, sub) in enumerate(generator.sub_terrains.items())
     for i in range(fields)
   }
