@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,17 +47,21 @@ def end_distances(
   return np.linalg.norm(pos, axis=1), np.linalg.norm(v, axis=1)
 
 
-def settled_level(p_up: float, p_down: float, rows: int) -> float:
+def settled_level(
+  p_up: float | Sequence[float], p_down: float | Sequence[float], rows: int
+) -> float:
   """Mean row of the stationary distribution: up, down or stay each episode; past the
-  top row, a random row (legged_gym)."""
+  top row, a random row (legged_gym). The odds are one for every row, or one per row."""
+  up = np.broadcast_to(np.asarray(p_up, dtype=float), (rows,))
+  down = np.broadcast_to(np.asarray(p_down, dtype=float), (rows,))
   chain = np.zeros((rows, rows))
   for k in range(rows):
     if k < rows - 1:
-      chain[k, k + 1] += p_up
+      chain[k, k + 1] += up[k]
     else:
-      chain[k] += p_up / rows
-    chain[k, max(k - 1, 0)] += p_down
-    chain[k, k] += 1.0 - p_up - p_down
+      chain[k] += up[k] / rows
+    chain[k, max(k - 1, 0)] += down[k]
+    chain[k, k] += 1.0 - up[k] - down[k]
   values, vectors = np.linalg.eig(chain.T)
   p = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
   return float((p / p.sum()) @ np.arange(rows))

@@ -15,12 +15,22 @@ curriculum_rows = load_script("curriculum_rows")
 curriculum_odds = load_script("curriculum_odds")
 
 
-def test_the_ceiling_is_the_mean_level_of_robots_promoted_after_every_episode():
-  shares = curriculum_rows.ceiling(10)
+def test_robots_promoted_after_every_episode_settle_at_mean_level_6():
+  shares = curriculum_rows.all_promoted(10)
   mean = sum(k * x for k, x in enumerate(shares)) / 100
   # The same chain solved as a stationary distribution, by the other script.
   assert mean == pytest.approx(curriculum_odds.settled_level(1.0, 0.0, 10), abs=0.01)
   assert mean == pytest.approx(6.0, abs=0.01)
+
+
+def test_robots_held_on_the_top_rows_lift_the_mean_level_above_6():
+  # Why "mean level >= 6" does not grow with skill: promoted on every row, the mean is
+  # 6.0; promoted only half the time on rows 7-9 (held there the rest), it is higher.
+  assert curriculum_odds.settled_level([1.0] * 7 + [0.5] * 3, 0.0, 10) == pytest.approx(
+    6.68, abs=0.01
+  )
+  # Demotions, on the other hand, lower it.
+  assert curriculum_odds.settled_level(0.8, 0.1, 10) < 6.0
 
 
 def test_row_shares_of_the_shipped_checkpoint_count_every_robot_once():
