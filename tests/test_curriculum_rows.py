@@ -26,9 +26,13 @@ def test_robots_promoted_after_every_episode_settle_at_mean_level_6():
 def test_robots_held_on_the_top_rows_lift_the_mean_level_above_6():
   # Why "mean level >= 6" does not grow with skill: promoted on every row, the mean is
   # 6.0; promoted only half the time on rows 7-9 (held there the rest), it is higher.
-  assert curriculum_odds.settled_level([1.0] * 7 + [0.5] * 3, 0.0, 10) == pytest.approx(
-    6.68, abs=0.01
-  )
+  # Without demotion the flow up out of row k, p_k * share_k, is (k + 1) times the flow
+  # sent back past the top, so share_k is proportional to (k + 1) / p_k.
+  p_up = [1.0] * 7 + [0.5] * 3
+  weights = [(k + 1) / p for k, p in enumerate(p_up)]
+  expected = sum(k * w for k, w in enumerate(weights)) / sum(weights)
+  assert expected == pytest.approx(548 / 82)
+  assert curriculum_odds.settled_level(p_up, 0.0, 10) == pytest.approx(expected)
   # Demotions, on the other hand, lower it.
   assert curriculum_odds.settled_level(0.8, 0.1, 10) < 6.0
 
