@@ -60,3 +60,13 @@ def test_bad_arguments_are_a_one_line_error(arg, message, capsys):
   assert pool_evals.main([arg]) == 2
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1 and message in err[0]
+
+
+def test_checkpoints_evaluated_on_different_groups_are_a_one_line_error(capsys):
+  full_suite = (
+    REPO
+    / "benchmarks/results/2026-12-01i_h200_push_interval/eval/waqp2_full_suite/eval.json"
+  )
+  assert pool_evals.main([f"rows 5 and 7={SEEDS[0]}", f"every row={full_suite}"]) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert err == ["pool_evals: the checkpoints were evaluated on different groups"]
