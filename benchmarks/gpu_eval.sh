@@ -8,26 +8,32 @@
 # JOBS_FILE: as gpu_concurrent_train.sh's (NAME TASK ...; the rest of a line is not
 # used: eval builds the env the checkpoint records). EVAL FLAGS go to every
 # `dreamwaq eval` (default: its full suite). SEED_RUNS=DIR: see gpu_runs.sh.
-# EVAL_TIMEOUT (s, default 540).
+# EVAL_TIMEOUT (s, default 540). CHECKPOINTS="N ..." (optional): evaluate these iterations
+# (model_N.pt) of each job's run instead of its newest, each into NAME_N/, side by side.
 set -uo pipefail
 jobs_file=$1
 shift
 source "$(dirname "$0")/gpu_runs.sh"
 stem=$(basename "$jobs_file" .txt)
-evals=/root/eval/$stem
-mkdir -p "$evals"
+evals=${EVAL_ROOT:-/root/eval}/$stem  # EVAL_ROOT: for the tests' stand-ins, as RUNS_ROOT
+rm -rf "$evals" && mkdir -p "$evals"  # this call's evaluations only, in the tarball
 job=0
 while read -r name task _; do
   [ -z "$name" ] && continue
-  mkdir -p "$evals/$name"
   run=$(newest_with_checkpoint "$name")
   if [ -z "$run" ]; then
+    mkdir -p "$evals/$name"
     echo "$name: no checkpoint under $root" | tee "$evals/$name/eval.log"
     continue
   fi
-  gpu=$((job % gpus)); job=$((job + 1))
-  CUDA_VISIBLE_DEVICES=$gpu timeout "${EVAL_TIMEOUT:-540}" python -m dreamwaq.cli.main eval \
-    --task "$task" --load_run "$run" --out "$evals/$name" "$@" > "$evals/$name/eval.log" 2>&1 &
+  for n in ${CHECKPOINTS:-newest}; do
+    out=$evals/$name pick=()
+    if [ "$n" != newest ]; then out=$evals/${name}_$n pick=(--checkpoint "$n"); fi
+    mkdir -p "$out"
+    gpu=$((job % gpus)); job=$((job + 1))
+    CUDA_VISIBLE_DEVICES=$gpu timeout "${EVAL_TIMEOUT:-540}" python -m dreamwaq.cli.main eval \
+      --task "$task" --load_run "$run" "${pick[@]}" --out "$out" "$@" > "$out/eval.log" 2>&1 &
+  done
 done < "$jobs_file"
 wait
 tar czf "$OUT/eval_$stem.tgz" -C "$evals" .

@@ -1,6 +1,7 @@
-"""The GPU machine's training script, run here with ``nvidia-smi`` and ``python`` replaced
-by stand-ins that record their arguments: which run each jobs line resumes and how many
-iterations it is given decide what a session of device time trains."""
+"""The GPU machine's training and evaluation scripts, run here with ``nvidia-smi`` and
+``python`` replaced by stand-ins that record their arguments: which run each jobs line
+resumes, how many iterations it is given and which checkpoints are evaluated decide what
+a session of device time measures."""
 
 from __future__ import annotations
 
@@ -82,3 +83,39 @@ def test_jobs_resume_their_own_run_or_fine_tune_from_another(machine):
   assert (
     "--max_iterations 1500" in commands["fresh"] and "--resume" not in commands["fresh"]
   )
+
+
+def eval_logs(machine: dict[str, Path], jobs: str, **env: str) -> dict[str, str]:
+  """Run gpu_eval.sh; each evaluation folder's eval.log (the stand-in's command line)."""
+  machine["jobs"].write_text(jobs)
+  evals = machine["out"].parent / "eval"
+  run_env = {
+    **os.environ,
+    "PATH": f"{machine['bin']}:{os.environ['PATH']}",
+    "RUNS_ROOT": str(machine["runs"]),
+    "EVAL_ROOT": str(evals),
+    "OUT": str(machine["out"]),
+    **env,
+  }
+  script = REPO / "benchmarks" / "gpu_eval.sh"
+  subprocess.run(
+    ["bash", str(script), str(machine["jobs"]), "--fields", "4"],
+    cwd=REPO, env=run_env, check=True, capture_output=True,
+  )  # fmt: skip
+  assert (machine["out"] / "eval_jobs.tgz").is_file()
+  folder = evals / "jobs"
+  return {d.name: (d / "eval.log").read_text().strip() for d in folder.iterdir()}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_eval_reads_the_newest_checkpoint_or_the_ones_named(machine):
+  logs = eval_logs(machine, "ft a1_waq\nnone a1_base\n")
+  assert set(logs) == {"ft", "none"}
+  assert "--load_run" in logs["ft"] and "2026-12-01_09-37-38_ft" in logs["ft"]
+  assert "--checkpoint" not in logs["ft"] and logs["ft"].endswith("--fields 4")
+  assert logs["none"].startswith("none: no checkpoint under")
+  # CHECKPOINTS: one evaluation per iteration named, each in a folder of its own.
+  named = eval_logs(machine, "ft a1_waq\n", CHECKPOINTS="1700 1776")
+  assert set(named) == {"ft_1700", "ft_1776"}
+  assert "--checkpoint 1700 --out" in named["ft_1700"]
+  assert "--checkpoint 1776 --out" in named["ft_1776"]
