@@ -41,19 +41,28 @@ def machine(tmp_path: Path) -> dict[str, Path]:
   }
 
 
-def train_commands(machine: dict[str, Path], iterations: int, jobs: str) -> dict[str, str]:
+def run_script(
+  machine: dict[str, Path], script: str, jobs: str, *args: str, **env: str
+) -> None:
+  """``bash benchmarks/<script>`` on the stand-in machine with ``jobs`` as its jobs file."""
   machine["jobs"].write_text(jobs)
-  env = {
+  run_env = {
     **os.environ,
     "PATH": f"{machine['bin']}:{os.environ['PATH']}",
     "RUNS_ROOT": str(machine["runs"]),
     "OUT": str(machine["out"]),
+    **env,
   }
-  script = REPO / "benchmarks" / "gpu_concurrent_train.sh"
   subprocess.run(
-    ["bash", str(script), str(iterations), str(machine["jobs"])],
-    cwd=REPO, env=env, check=True, capture_output=True,
+    ["bash", str(REPO / "benchmarks" / script), *args],
+    cwd=REPO, env=run_env, check=True, capture_output=True,
   )  # fmt: skip
+
+
+def train_commands(machine: dict[str, Path], iterations: int, jobs: str) -> dict[str, str]:
+  run_script(
+    machine, "gpu_concurrent_train.sh", jobs, str(iterations), str(machine["jobs"])
+  )
   return {log.stem: log.read_text().strip() for log in machine["out"].glob("*.log")}
 
 
@@ -87,20 +96,10 @@ def test_jobs_resume_their_own_run_or_fine_tune_from_another(machine):
 
 def eval_logs(machine: dict[str, Path], jobs: str, **env: str) -> dict[str, str]:
   """Run gpu_eval.sh; each evaluation folder's eval.log (the stand-in's command line)."""
-  machine["jobs"].write_text(jobs)
   evals = machine["out"].parent / "eval"
-  run_env = {
-    **os.environ,
-    "PATH": f"{machine['bin']}:{os.environ['PATH']}",
-    "RUNS_ROOT": str(machine["runs"]),
-    "EVAL_ROOT": str(evals),
-    "OUT": str(machine["out"]),
-    **env,
-  }
-  script = REPO / "benchmarks" / "gpu_eval.sh"
-  subprocess.run(
-    ["bash", str(script), str(machine["jobs"]), "--fields", "4"],
-    cwd=REPO, env=run_env, check=True, capture_output=True,
+  run_script(
+    machine, "gpu_eval.sh", jobs, str(machine["jobs"]), "--fields", "4",
+    EVAL_ROOT=str(evals), **env,
   )  # fmt: skip
   assert (machine["out"] / "eval_jobs.tgz").is_file()
   folder = evals / "jobs"
