@@ -14,6 +14,7 @@ import torch
 
 from dreamwaq.cli.main import main
 from dreamwaq.evaluation.conditions import CONDITIONS, apply_condition
+from dreamwaq.evaluation.curves import CURVE_TAGS, Curve, read_curves
 from dreamwaq.evaluation.grid import grid_env_cfg, place_robots
 from dreamwaq.evaluation.metrics import Trajectory, hardest_row, max_push, summarize
 from dreamwaq.evaluation.push import PAPER_PUSH_LEVEL, push_env_cfg
@@ -295,6 +296,14 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
   assert waq_row.endswith(f".pt | {robots} |")  # Sample sizes sit beside the runs.
   base_row = next(line for line in report.splitlines() if line.startswith("| a1_base |"))
   assert base_row.endswith("| not evaluated (`dreamwaq eval`) | – |")
+  finals = []  # Each run's final level and return, as its events hold them.
+  for row, run_dir in ((waq_row, waq_eval), (base_row, base)):
+    curves = read_curves(run_dir)
+    tags = (CURVE_TAGS["terrain_level"], CURVE_TAGS["reward"])
+    cells = [f"{curves[t].values[-50:].mean():.2f}" if t in curves else "–" for t in tags]
+    assert f"| {cells[0]} | {cells[1]} | " in row
+    finals += cells
+  assert set(finals) != {"–"}
   assert "| 0 | 0:00:00 (+1 session(s) with no end recorded) | not recorded |" in report
   assert "| paper: Baseline | 0.511 ± 0.053 | 20.51 ± 6.44 |" in report
   assert "| a1_waq |" in report.split("Table III")[-1]  # Measured beside the paper.
@@ -304,6 +313,14 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
   for label in ("training randomisation", "friction 0.2", "payload +2 kg"):
     assert f"a1_waq: {label}" in by_condition
   assert "wrote" in capsys.readouterr().out
+
+
+def test_a_runs_final_value_is_the_mean_of_its_last_50_iterations():
+  iterations = np.arange(120)
+  curve = Curve(iterations, np.where(iterations < 70, 0.0, 6.0))
+  assert curve.final() == 6.0  # Iterations 70-119.
+  assert curve.final(100) == 3.0
+  assert Curve(np.arange(3), np.array([1.0, 2.0, 6.0])).final() == 3.0  # Fewer logged.
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,19 @@ from dreamwaq.runs import lineage
 REWARD = "Train/mean_reward"
 """rsl_rl's mean episode return over the last finished episodes."""
 CURVE_TAGS: dict[str, str] = {"reward": REWARD, "terrain_level": TERRAIN_LEVEL}
+FINAL_WINDOW = 50
+"""Iterations a run's final value is averaged over ("the mean terrain level by the end
+of training"): one iteration's value moves with the episodes that happened to end in it."""
 
 
 @dataclass(frozen=True)
 class Curve:
   iterations: np.ndarray
   values: np.ndarray
+
+  def final(self, window: int = FINAL_WINDOW) -> float:
+    """The mean of the last ``window`` logged values."""
+    return float(self.values[-window:].mean())
 
 
 def read_curves(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dreamwaq.evaluation.curves import CURVE_TAGS, FINAL_WINDOW
 from dreamwaq.tasks.terrain import TERRAIN_TYPES
 
 if TYPE_CHECKING:
@@ -211,6 +212,12 @@ def _conditions_table(runs: Sequence[RunSummary], kinds: Sequence[str]) -> list[
   )
 
 
+def _final_cell(run: RunSummary, curve: str) -> str:
+  """A curve's mean over the run's last logged iterations; "–" when it was never logged."""
+  logged = run.curves.get(CURVE_TAGS[curve])
+  return "–" if logged is None else _num(logged.final())
+
+
 def _checkpoint_cell(run: RunSummary) -> str:
   """The evaluated checkpoint: its file name when it is the run folder's own (the folder
   column names the run; an evaluation on another machine recorded that machine's path),
@@ -227,9 +234,12 @@ def compare_markdown(runs: Sequence[RunSummary], plots: dict[str, str]) -> str:
   not_evaluated = "not evaluated (`dreamwaq eval`)"
   lines += _table(
     ["run", "task", "folder", "iterations trained", "training time", "GPU",
+     f"mean terrain level, last {FINAL_WINDOW} iterations",
+     f"mean episode return, last {FINAL_WINDOW} iterations",
      "evaluated checkpoint", "robots per group"],
     [
       [r.label, r.task or "?", str(r.run_dir), *_training(r.training),
+       _final_cell(r, "terrain_level"), _final_cell(r, "reward"),
        _checkpoint_cell(r) if r.evaluation else not_evaluated,
        str(r.evaluation["config"]["robots"]) if r.evaluation else "–"]
       for r in runs
