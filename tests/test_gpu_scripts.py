@@ -118,3 +118,68 @@ def test_eval_reads_the_newest_checkpoint_or_the_ones_named(machine):
   assert set(named) == {"ft_1700", "ft_1776"}
   assert "--checkpoint 1700 --out" in named["ft_1700"]
   assert "--checkpoint 1776 --out" in named["ft_1776"]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+  """A clone of this repository's last commit, with pack.py replaced by a stand-in."""
+  repo = tmp_path_factory.mktemp("stage") / "repo"
+  subprocess.run(["git", "clone", "-q", str(REPO), str(repo)], check=True)
+  return repo
+
+
+def stage(clone: Path, *args: str) -> subprocess.CompletedProcess:
+  pack = clone.parent / "pack.py"
+  pack.write_text("from pathlib import Path\nPath('.gpu/1').mkdir(parents=True)\n")
+  return subprocess.run(
+    ["bash", "benchmarks/gpu_stage.sh", *args],
+    cwd=clone, env={**os.environ, "PACK": str(pack)}, capture_output=True, text=True,
+  )  # fmt: skip
+
+
+def tracked(clone: Path, path: str) -> list[str]:
+  ls = ["git", "ls-files", path]
+  return subprocess.run(ls, cwd=clone, capture_output=True, text=True).stdout.split()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(clone):
+  carry = clone / "benchmarks" / "carry"
+  runs = sorted(str(d.relative_to(carry)) for d in carry.glob("*/*") if d.is_dir())
+  named = runs[-1]
+  exclude = clone / ".git" / "info" / "exclude"
+  before = exclude.read_text()
+  status = ["git", "status", "--porcelain"]
+  assert stage(clone, named).returncode == 0
+  assert tracked(clone, "benchmarks/carry") == tracked(clone, "docs/media") == []
+  assert (clone / "benchmarks" / "carry" / named).is_dir()  # Untracked, not deleted.
+  snap = clone / ".gpu" / "snap"
+  assert (clone / ".gpu" / "1").is_dir()  # pack.py ran before the snapshot.
+  assert (snap / "src" / "dreamwaq" / "tasks" / "env_cfg.py").is_file()
+  assert (snap / "benchmarks" / "gpu_concurrent_train.sh").is_file()
+  snapped = sorted(str(d.relative_to(snap / "benchmarks" / "carry"))
+                   for d in (snap / "benchmarks" / "carry").glob("*/*"))  # fmt: skip
+  assert snapped == [named]
+  assert not list((snap / "src" / "dreamwaq" / "pretrained").glob("*/"))
+  assert not (snap / "benchmarks" / "results").exists()
+  # Staged twice: refused, nothing changed.
+  again = stage(clone, named)
+  assert again.returncode == 2 and "already staged" in again.stderr
+  assert stage(clone, "--restore").returncode == 0
+  assert exclude.read_text() == before
+  assert tracked(clone, "benchmarks/carry")
+  assert subprocess.run(status, cwd=clone, capture_output=True, text=True).stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_staging_a_run_not_committed_is_a_one_line_error_that_changes_nothing(clone):
+  files = tracked(clone, "benchmarks/carry")
+  result = stage(clone, "rough_a1_waq/no_such_run")
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == [
+    "gpu_stage: no run folder benchmarks/carry/rough_a1_waq/no_such_run in the last commit"
+  ]
+  assert tracked(clone, "benchmarks/carry") == files
+  assert not (clone / ".gpu").exists()
+  restore = stage(clone, "--restore")
+  assert restore.returncode == 2 and "nothing to restore" in restore.stderr

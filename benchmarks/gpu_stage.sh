@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Here, before a session's device calls (not on the GPU machine). A call carries the working
+# tree and its carry paths, 64 MiB in all, and pack.py's .gpu/1 alone is 58 MiB: the large
+# tracked folders leave the tree (untracked and ignored; their files stay on disk),
+# pack.py packs the environment into .gpu/1.., and .gpu/snap gets the commit's code with
+# only the carried run folders the calls resume.
+#   bash benchmarks/gpu_stage.sh [RUN ...]   RUN: a run folder under benchmarks/carry/,
+#                                            e.g. rough_a1_waq/2026-12-02_02-39-32_waqr
+#   bash benchmarks/gpu_stage.sh --restore   after the calls: the folders tracked again
+# PACK: pack.py (default ../shared/gpu/pack.py). Then carry [".gpu/3", ".gpu/snap"] and
+# `cd .gpu/snap; SEED_RUNS=$PWD/benchmarks/carry bash benchmarks/gpu_concurrent_train.sh ...`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+large=(benchmarks/carry src/dreamwaq/pretrained docs/media benchmarks/results)
+exclude=.git/info/exclude
+saved=.git/info/exclude.before-gpu-stage
+if [ "${1:-}" = --restore ]; then
+  [ -f "$saved" ] || { echo "gpu_stage: nothing to restore (not staged)" >&2; exit 2; }
+  mv "$saved" "$exclude"
+  git reset -q -- "${large[@]}"
+  exit 0
+fi
+[ -f "$saved" ] && { echo "gpu_stage: already staged; run it with --restore first" >&2; exit 2; }
+git diff --quiet HEAD -- "${large[@]}" ||
+  { echo "gpu_stage: uncommitted changes under ${large[*]}: commit them first" >&2; exit 2; }
+for run in "$@"; do
+  git cat-file -e "HEAD:benchmarks/carry/$run" 2> /dev/null ||
+    { echo "gpu_stage: no run folder benchmarks/carry/$run in the last commit" >&2; exit 2; }
+done
+mkdir -p .git/info && touch "$exclude" && cp "$exclude" "$saved"
+printf '/%s/\n' "${large[@]}" >> "$exclude"
+git rm -r -q --cached "${large[@]}"
+rm -rf .gpu
+python3 "${PACK:-../shared/gpu/pack.py}"
+mkdir -p .gpu/snap  # After pack.py, which empties .gpu/.
+git archive HEAD src benchmarks tests pyproject.toml | tar -x -C .gpu/snap
+rm -rf .gpu/snap/src/dreamwaq/pretrained/*/ .gpu/snap/benchmarks/results
+for dir in .gpu/snap/benchmarks/carry/*/*/; do
+  run=${dir#.gpu/snap/benchmarks/carry/}
+  [[ " $* " == *" ${run%/} "* ]] || rm -rf "$dir"
+done
+du -sh .gpu/*
