@@ -134,12 +134,15 @@ def stage(clone: Path, *args: str) -> subprocess.CompletedProcess:
   return subprocess.run(
     ["bash", "benchmarks/gpu_stage.sh", *args],
     cwd=clone, env={**os.environ, "PACK": str(pack)}, capture_output=True, text=True,
+    check=False,
   )  # fmt: skip
 
 
 def tracked(clone: Path, path: str) -> list[str]:
   ls = ["git", "ls-files", path]
-  return subprocess.run(ls, cwd=clone, capture_output=True, text=True).stdout.split()
+  return subprocess.run(
+    ls, cwd=clone, capture_output=True, text=True, check=True
+  ).stdout.split()
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -149,7 +152,16 @@ def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(c
   named = runs[-1]
   exclude = clone / ".git" / "info" / "exclude"
   before = exclude.read_text()
-  status = ["git", "status", "--porcelain"]
+
+  def status() -> str:
+    return subprocess.run(
+      ["git", "status", "--porcelain"],
+      cwd=clone,
+      capture_output=True,
+      text=True,
+      check=True,
+    ).stdout
+
   assert stage(clone, named).returncode == 0
   assert tracked(clone, "benchmarks/carry") == tracked(clone, "docs/media") == []
   assert (clone / "benchmarks" / "carry" / named).is_dir()  # Untracked, not deleted.
@@ -168,18 +180,19 @@ def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(c
   assert stage(clone, "--restore").returncode == 0
   assert exclude.read_text() == before
   assert tracked(clone, "benchmarks/carry")
-  assert subprocess.run(status, cwd=clone, capture_output=True, text=True).stdout == ""
+  assert status() == ""
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_staging_a_run_not_committed_is_a_one_line_error_that_changes_nothing(clone):
   files = tracked(clone, "benchmarks/carry")
+  staged = sorted(clone.glob(".gpu/**/*"))  # What an earlier staging left, if any.
   result = stage(clone, "rough_a1_waq/no_such_run")
   assert result.returncode == 2
   assert result.stderr.strip().splitlines() == [
     "gpu_stage: no run folder benchmarks/carry/rough_a1_waq/no_such_run in the last commit"
   ]
   assert tracked(clone, "benchmarks/carry") == files
-  assert not (clone / ".gpu").exists()
+  assert sorted(clone.glob(".gpu/**/*")) == staged
   restore = stage(clone, "--restore")
   assert restore.returncode == 2 and "nothing to restore" in restore.stderr
