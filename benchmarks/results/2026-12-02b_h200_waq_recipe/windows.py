@@ -1,6 +1,7 @@
 """The level table of README.md: python benchmarks/results/2026-12-02b_h200_waq_recipe/windows.py"""
 
 from pathlib import Path
+
 from dreamwaq.evaluation.curves import read_curves
 
 carry = Path("benchmarks/carry/rough_a1_waq")
