@@ -5,7 +5,7 @@
 # pack.py packs the environment into .gpu/1.., and .gpu/snap gets the commit's code with
 # only the carried run folders the calls resume.
 #   bash benchmarks/gpu_stage.sh [RUN ...]   RUN: a run folder under benchmarks/carry/,
-#                                            e.g. rough_a1_waq/2026-12-02_02-39-32_waqr
+#                                            e.g. rough_a1_waq/2026-12-02_04-42-39_waqr
 #   bash benchmarks/gpu_stage.sh --restore   after the calls: the folders tracked again
 # PACK: pack.py (default ../shared/gpu/pack.py). Then carry [".gpu/3", ".gpu/snap"] and
 # `cd .gpu/snap; SEED_RUNS=$PWD/benchmarks/carry bash benchmarks/gpu_concurrent_train.sh ...`.
