@@ -30,6 +30,7 @@ from dreamwaq.runs import HISTORY
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
+from .envs import SMALL_TERRAIN_FLAGS
 
 REPO = Path(__file__).resolve().parents[1]
 ITERATIONS = 3
@@ -37,7 +38,7 @@ ENVS = 4
 STEPS = runner_cfg(get_task("a1_waq")).num_steps_per_env
 """Env steps per iteration."""
 TRAIN = ["--task", "a1_waq", "--headless", "--num_envs", str(ENVS), "--seed", "3",
-         "--device", "cpu"]  # fmt: skip
+         "--device", "cpu", *SMALL_TERRAIN_FLAGS]  # fmt: skip
 
 
 def _train(

@@ -26,6 +26,7 @@ from dreamwaq.tasks.registry import get_task
 from dreamwaq.tasks.terrain import TERRAIN_TYPES, terrain_type_of
 
 from .cli import one_line_error
+from .envs import SMALL_TERRAIN
 from .trained import tiny_run
 
 EVAL_ARGS = ["--num_envs", "1", "--duration", "1.5", "--rows", "0", "9",
@@ -159,7 +160,8 @@ def waq_eval():
 def test_eval_writes_json_and_markdown_with_every_terrain_row_and_condition(waq_eval):
   results = json.loads((waq_eval / "eval.json").read_text())
   assert results["task"] == "a1_waq" and results["device"] == "cpu"
-  assert results["trained_env_changes"] == {}  # The tiny run trained with the defaults.
+  # The tiny run changed only the terrain grid from the defaults, and eval says so.
+  assert results["trained_env_changes"] == SMALL_TERRAIN
   assert set(results["conditions"]) == set(CONDITIONS)
   stairs = results["conditions"]["nominal"]["terrain"]["stairs_up"]
   assert [r["row"] for r in stairs["rows"]] == [0, 9]

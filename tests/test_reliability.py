@@ -43,12 +43,14 @@ from dreamwaq.runs import CHECKPOINT_FORMAT, HEADER, HISTORY
 from dreamwaq.tasks.registry import get_task
 
 from .cli import one_line_error
+from .envs import SMALL_TERRAIN_FLAGS
 from .trained import ITERATIONS, tiny_flags, tiny_run
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS = runner_cfg(get_task("a1_waq")).num_steps_per_env
 """Env steps per iteration."""
-SMALL = ["--task", "a1_base", "--headless", "--num_envs", "4", "--device", "cpu"]
+SMALL = ["--task", "a1_base", "--headless", "--num_envs", "4", "--device", "cpu",
+         *SMALL_TERRAIN_FLAGS]  # fmt: skip
 """A cheaper run, for stops that need no reference."""
 
 

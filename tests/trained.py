@@ -15,6 +15,8 @@ from dreamwaq.cli.main import build_parser
 from dreamwaq.export.export import export_policy
 from dreamwaq.tasks.registry import get_task
 
+from .envs import SMALL_TERRAIN_FLAGS
+
 ITERATIONS = 2
 """Enough for running statistics far from their initial zeros and ones."""
 
@@ -38,7 +40,8 @@ def tiny_flags(task: str) -> list[str]:
   """``dreamwaq train`` flags of ``tiny_run(task)`` but ``--log_root``: the same run,
   bit for bit, where it is started again (as in tests/test_reliability.py)."""
   return ["--task", task, "--headless", "--num_envs", "8", "--seed", "3",
-          "--max_iterations", str(ITERATIONS), "--device", "cpu"]  # fmt: skip
+          "--max_iterations", str(ITERATIONS), "--device", "cpu",
+          *SMALL_TERRAIN_FLAGS]  # fmt: skip
 
 
 @functools.cache
