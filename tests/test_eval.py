@@ -14,7 +14,7 @@ import torch
 
 from dreamwaq.cli.main import main
 from dreamwaq.evaluation.conditions import CONDITIONS, apply_condition
-from dreamwaq.evaluation.curves import CURVE_TAGS, Curve, read_curves
+from dreamwaq.evaluation.curves import CURVE_TAGS, FINAL_WINDOW, Curve, read_curves
 from dreamwaq.evaluation.grid import grid_env_cfg, place_robots
 from dreamwaq.evaluation.metrics import Trajectory, hardest_row, max_push, summarize
 from dreamwaq.evaluation.push import PAPER_PUSH_LEVEL, push_env_cfg
@@ -302,7 +302,9 @@ def test_compare_reports_curves_eval_bars_and_table_iii(waq_eval, tmp_path, caps
   for row, run_dir in ((waq_row, waq_eval), (base_row, base)):
     curves = read_curves(run_dir)
     tags = (CURVE_TAGS["terrain_level"], CURVE_TAGS["reward"])
-    cells = [f"{curves[t].values[-50:].mean():.2f}" if t in curves else "–" for t in tags]
+    cells = [
+      f"{curves[t].values[-FINAL_WINDOW:].mean():.2f}" if t in curves else "–" for t in tags
+    ]
     assert f"| {cells[0]} | {cells[1]} | " in row
     finals += cells
   assert set(finals) != {"–"}

@@ -138,11 +138,14 @@ def stage(clone: Path, *args: str) -> subprocess.CompletedProcess:
   )  # fmt: skip
 
 
-def tracked(clone: Path, path: str) -> list[str]:
-  ls = ["git", "ls-files", path]
+def git(clone: Path, *args: str) -> str:
   return subprocess.run(
-    ls, cwd=clone, capture_output=True, text=True, check=True
-  ).stdout.split()
+    ["git", *args], cwd=clone, capture_output=True, text=True, check=True
+  ).stdout
+
+
+def tracked(clone: Path, path: str) -> list[str]:
+  return git(clone, "ls-files", path).split()
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -152,16 +155,6 @@ def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(c
   named = runs[-1]
   exclude = clone / ".git" / "info" / "exclude"
   before = exclude.read_text()
-
-  def status() -> str:
-    return subprocess.run(
-      ["git", "status", "--porcelain"],
-      cwd=clone,
-      capture_output=True,
-      text=True,
-      check=True,
-    ).stdout
-
   assert stage(clone, named).returncode == 0
   assert tracked(clone, "benchmarks/carry") == tracked(clone, "docs/media") == []
   assert (clone / "benchmarks" / "carry" / named).is_dir()  # Untracked, not deleted.
@@ -180,7 +173,7 @@ def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(c
   assert stage(clone, "--restore").returncode == 0
   assert exclude.read_text() == before
   assert tracked(clone, "benchmarks/carry")
-  assert status() == ""
+  assert git(clone, "status", "--porcelain") == ""
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
