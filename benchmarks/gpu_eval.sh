@@ -9,7 +9,8 @@
 # used: eval builds the env the checkpoint records). EVAL FLAGS go to every
 # `dreamwaq eval` (default: its full suite). SEED_RUNS=DIR: see gpu_runs.sh.
 # EVAL_TIMEOUT (s, default 540). CHECKPOINTS="N ..." (optional): evaluate these iterations
-# (model_N.pt) of each job's run instead of its newest, each into NAME_N/, side by side.
+# (model_N.pt) of each job's run instead of its newest, each into NAME_N/, side by side,
+# each from the run's folder that holds it.
 set -uo pipefail
 jobs_file=$1
 shift
@@ -27,12 +28,16 @@ while read -r name task _; do
     continue
   fi
   for n in ${CHECKPOINTS:-newest}; do
-    out=$evals/$name pick=()
-    if [ "$n" != newest ]; then out=$evals/${name}_$n pick=(--checkpoint "$n"); fi
+    out=$evals/$name pick=() folder=$run
+    if [ "$n" != newest ]; then
+      out=$evals/${name}_$n pick=(--checkpoint "$n")
+      folder=$(folder_with_checkpoint "$name" "$n")
+      folder=${folder:-$run}  # None holds it: eval names the checkpoints there are.
+    fi
     mkdir -p "$out"
     gpu=$((job % gpus)); job=$((job + 1))
     CUDA_VISIBLE_DEVICES=$gpu timeout "${EVAL_TIMEOUT:-540}" python -m dreamwaq.cli.main eval \
-      --task "$task" --load_run "$run" "${pick[@]}" --out "$out" "$@" > "$out/eval.log" 2>&1 &
+      --task "$task" --load_run "$folder" "${pick[@]}" --out "$out" "$@" > "$out/eval.log" 2>&1 &
   done
 done < "$jobs_file"
 wait

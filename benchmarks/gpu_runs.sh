@@ -14,6 +14,13 @@ newest_with_checkpoint() {
     ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
   done | tail -1
 }
+# The newest folder of run NAME that holds model_N.pt: each resumed call saves into a
+# folder of its own.
+folder_with_checkpoint() {
+  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
+    [ -f "$d/model_$2.pt" ] && echo "$d"
+  done | tail -1
+}
 # The newest model_N.pt of a run folder.
 newest_checkpoint() {
   ls -v "$1"/model_*.pt | tail -1

@@ -327,6 +327,15 @@ def test_a_runs_final_value_is_the_mean_of_its_last_50_iterations():
   assert Curve(np.arange(3), np.array([1.0, 2.0, 6.0])).final() == 3.0  # Fewer logged.
 
 
+def test_a_runs_value_at_a_mark_is_the_mean_of_the_50_iterations_ending_there():
+  iterations = np.arange(1000, 1200)  # A fine-tune: its iterations start at 1000.
+  curve = Curve(iterations, np.where(iterations < 1100, 5.0, 6.0))
+  assert curve.ending_at(1099) == 5.0  # Iterations 1050-1099.
+  assert curve.ending_at(1124) == 5.5  # 1075-1124: half each.
+  assert curve.ending_at(1124, window=25) == 6.0
+  assert curve.ending_at(1199) == curve.final()
+
+
 @pytest.mark.parametrize(
   ("command", "argv", "message"),
   [

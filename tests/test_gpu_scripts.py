@@ -113,11 +113,17 @@ def test_eval_reads_the_newest_checkpoint_or_the_ones_named(machine):
   assert "--load_run" in logs["ft"] and "2026-12-01_09-37-38_ft" in logs["ft"]
   assert "--checkpoint" not in logs["ft"] and logs["ft"].endswith("--fields 4")
   assert logs["none"].startswith("none: no checkpoint under")
-  # CHECKPOINTS: one evaluation per iteration named, each in a folder of its own.
-  named = eval_logs(machine, "ft a1_waq\n", CHECKPOINTS="1700 1776")
-  assert set(named) == {"ft_1700", "ft_1776"}
-  assert "--checkpoint 1700 --out" in named["ft_1700"]
-  assert "--checkpoint 1776 --out" in named["ft_1776"]
+  # CHECKPOINTS: one evaluation per iteration named, each in a folder of its own, each
+  # from the run's folder that holds it (1700 was saved before the resume into 09-37-38).
+  earlier = machine["runs"] / "rough_a1_waq" / "2026-12-01_09-27-00_ft"
+  earlier.mkdir()
+  (earlier / "model_1700.pt").write_bytes(b"")
+  named = eval_logs(machine, "ft a1_waq\n", CHECKPOINTS="1700 1776 1800")
+  assert set(named) == {"ft_1700", "ft_1776", "ft_1800"}
+  assert "2026-12-01_09-27-00_ft --checkpoint 1700 --out" in named["ft_1700"]
+  assert "2026-12-01_09-37-38_ft --checkpoint 1776 --out" in named["ft_1776"]
+  # One no folder holds: the newest folder, whose eval then names what it has.
+  assert "2026-12-01_09-37-38_ft --checkpoint 1800 --out" in named["ft_1800"]
 
 
 @pytest.fixture(scope="module")

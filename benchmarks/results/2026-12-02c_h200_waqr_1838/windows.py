@@ -12,8 +12,7 @@ for run in (WAQR, PAPER):
   for kind in ("mean", "stairs_up", "stairs_down", "discrete"):
     c = read_curves(carry / run, [f"Curriculum/terrain_levels/{kind}"]).popitem()[1]
     ends = [e for e in [*range(900, 1839, 100), 1838] if e <= c.iterations.max() + 1]
-    means = [c.values[(c.iterations > e - 50) & (c.iterations <= e)].mean() for e in ends]
-    print(run, kind, dict(zip(ends, (round(float(m), 2) for m in means))))
+    print(run, kind, {e: round(c.ending_at(e), 2) for e in ends})
 
 print("per env step (terminations) and per episode (rewards), iterations lo-hi")
 tags = ["Episode_Termination/base_contact", "Episode_Termination/time_out",

@@ -29,6 +29,12 @@ class Curve:
     """The mean of the last ``window`` logged values."""
     return float(self.values[-window:].mean())
 
+  def ending_at(self, iteration: int, window: int = FINAL_WINDOW) -> float:
+    """The mean over the ``window`` iterations ending at ``iteration``: a run's level at
+    a mark, to set beside another run's at the same mark."""
+    logged = (self.iterations > iteration - window) & (self.iterations <= iteration)
+    return float(self.values[logged].mean())
+
 
 def read_curves(
   run_dir: Path, tags: Sequence[str] = tuple(CURVE_TAGS.values())

@@ -1,0 +1,26 @@
+"""The tables of README.md: python benchmarks/results/2026-12-02d_h200_waqc3/windows.py"""
+
+from pathlib import Path
+
+from dreamwaq.evaluation.curves import read_curves
+
+carry = Path("benchmarks/carry/rough_a1_waq")
+WAQC3, WAQP4B = "2026-12-02_07-18-22_waqc3", "2026-12-02_00-30-42_waqp4b"
+MARKS = [2546, 2600, 2700, 2738, 2800, 2834, 2900, 3000, 3022, 3100, 3135, 3241]
+
+print("mean terrain level over the 50 iterations ending at each mark")
+for run in (WAQC3, WAQP4B):
+  for kind in ("mean", "smooth_slope", "rough_slope", "stairs_up", "stairs_down", "discrete"):
+    c = read_curves(carry / run, [f"Curriculum/terrain_levels/{kind}"]).popitem()[1]
+    marks = [m for m in MARKS if m <= c.iterations.max()]
+    print(run, kind, {m: round(c.ending_at(m), 2) for m in marks})
+
+print("per env step (terminations) and per episode (rewards), the 50 iterations ending at")
+tags = ["Episode_Termination/base_contact", "Episode_Termination/upside_down",
+        "Episode_Reward/track_lin_vel", "Episode_Reward/foot_clearance"]  # fmt: skip
+for run, end in ((WAQC3, 2834), (WAQC3, 3135), (WAQP4B, 2738), (WAQP4B, 3135)):
+  window = {
+    tag.split("/")[1]: round(c.ending_at(end), 4)
+    for tag, c in read_curves(carry / run, tags).items()
+  }
+  print(run, end, window)
