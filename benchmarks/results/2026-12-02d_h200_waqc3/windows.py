@@ -9,8 +9,9 @@ WAQC3, WAQP4B = "2026-12-02_07-18-22_waqc3", "2026-12-02_00-30-42_waqp4b"
 MARKS = [2546, 2600, 2700, 2738, 2800, 2834, 2900, 3000, 3022, 3100, 3135, 3241]
 
 print("mean terrain level over the 50 iterations ending at each mark")
+KINDS = ("mean", "smooth_slope", "rough_slope", "stairs_up", "stairs_down", "discrete")
 for run in (WAQC3, WAQP4B):
-  for kind in ("mean", "smooth_slope", "rough_slope", "stairs_up", "stairs_down", "discrete"):
+  for kind in KINDS:
     c = read_curves(carry / run, [f"Curriculum/terrain_levels/{kind}"]).popitem()[1]
     marks = [m for m in MARKS if m <= c.iterations.max()]
     print(run, kind, {m: round(c.ending_at(m), 2) for m in marks})
