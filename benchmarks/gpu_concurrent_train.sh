@@ -47,7 +47,7 @@ wait
 nvidia-smi --query-gpu=memory.used --format=csv,noheader
 while read -r name task rest; do
   [ -z "$name" ] && continue
-  dirs=$(ls -d "$root"/*/*_"$name" | sort)
+  dirs=$(run_folders "$name")
   prev=$(newest_with_checkpoint "$name")
   latest=${prev:+$(newest_checkpoint "$prev")}
   stage=/tmp/carry/$name

@@ -7,17 +7,20 @@ export PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
 root=${RUNS_ROOT:-/root/runs}
 mkdir -p "$root"
 [ -n "${SEED_RUNS:-}" ] && cp -rn "$SEED_RUNS"/. "$root"/
+# The folders of run NAME, oldest first: each resumed call trains in a folder of its own.
+run_folders() {
+  ls -d "$root"/*/*_"$1" 2>/dev/null | sort
+}
 # The newest folder of run NAME that holds a checkpoint (a call stopped while compiling
 # leaves a folder without one).
 newest_with_checkpoint() {
-  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
+  for d in $(run_folders "$1"); do
     ls "$d"/model_*.pt > /dev/null 2>&1 && echo "$d"
   done | tail -1
 }
-# The newest folder of run NAME that holds model_N.pt: each resumed call saves into a
-# folder of its own.
+# The newest folder of run NAME that holds model_N.pt.
 folder_with_checkpoint() {
-  for d in $(ls -d "$root"/*/*_"$1" 2>/dev/null | sort); do
+  for d in $(run_folders "$1"); do
     [ -f "$d/model_$2.pt" ] && echo "$d"
   done | tail -1
 }

@@ -19,10 +19,5 @@ tags = ["Episode_Termination/base_contact", "Episode_Termination/time_out",
         "Episode_Reward/track_lin_vel"]  # fmt: skip
 for run, lo, hi in ((WAQR, 1789, 1838), (WAQR, 1450, 1499), (PAPER, 1450, 1499)):
   curves = read_curves(carry / run, tags)
-  window = {
-    tag.split("/")[1]: round(
-      float(c.values[(c.iterations >= lo) & (c.iterations <= hi)].mean()), 3
-    )
-    for tag, c in curves.items()
-  }
+  window = {tag.split("/")[1]: round(c.ending_at(hi), 3) for tag, c in curves.items()}
   print(run, f"{lo}-{hi}", window)
