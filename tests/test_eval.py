@@ -334,6 +334,8 @@ def test_a_runs_value_at_a_mark_is_the_mean_of_the_50_iterations_ending_there():
   assert curve.ending_at(1124) == 5.5  # 1075-1124: half each.
   assert curve.ending_at(1124, window=25) == 6.0
   assert curve.ending_at(1199) == curve.final()
+  with pytest.raises(ValueError, match="no iteration logged in 900-949"):
+    curve.ending_at(949)  # Before the fine-tune began.
 
 
 @pytest.mark.parametrize(

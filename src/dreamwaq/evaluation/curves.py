@@ -33,6 +33,11 @@ class Curve:
     """The mean over the ``window`` iterations ending at ``iteration``: a run's level at
     a mark, to set beside another run's at the same mark."""
     logged = (self.iterations > iteration - window) & (self.iterations <= iteration)
+    if not logged.any():
+      raise ValueError(
+        f"no iteration logged in {iteration - window + 1}-{iteration} (the run logged "
+        f"{self.iterations.min()}-{self.iterations.max()})"
+      )
     return float(self.values[logged].mean())
 
 
