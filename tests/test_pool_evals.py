@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -38,6 +39,25 @@ def test_pooling_weights_each_seed_by_its_robots():
   push = json.loads(SEEDS[0].read_text())["conditions"]["nominal"]["push"]
   assert survival == pytest.approx(push["survival_pct_at_paper_level"])
   assert 0 < alive <= 100
+
+
+def test_the_standard_error_is_over_the_readings():
+  one, two = (_rows(p) for p in SEEDS)
+  pooled = pool_evals.pool([json.loads(p.read_text()) for p in SEEDS], "nominal")
+  for key, r in one.items():
+    spread = abs(r["success_rate"] - two[key]["success_rate"]) * 100
+    assert pooled["success_se"][key] == pytest.approx(spread / 2)  # Two readings.
+  single = pool_evals.pool([json.loads(SEEDS[0].read_text())], "nominal")
+  assert all(math.isnan(se) for se in single["success_se"].values())
+  assert math.isnan(single["push_se"])
+
+
+def test_the_table_gives_standard_errors_when_asked(capsys):
+  files = ",".join(str(p) for p in SEEDS)
+  assert pool_evals.main(["--se", f"shipped={files}", f"seed 0={SEEDS[0]}"]) == 0
+  shipped, seed0 = capsys.readouterr().out.strip().splitlines()[2:]
+  assert shipped.count(" ± ") == 7  # 3 terrains × 2 rows, and push survival.
+  assert " ± " not in seed0  # One reading: no spread to read.
 
 
 def test_the_table_has_a_line_per_label_in_the_evals_order(capsys):
