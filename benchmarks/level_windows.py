@@ -26,11 +26,11 @@ LEVEL_TAGS = [TERRAIN_LEVEL] + [f"Curriculum/terrain_levels/{t}" for t in TERRAI
 def windows(
   run_dir: Path, marks: Sequence[int], tags: Sequence[str] = ()
 ) -> dict[str, dict[int, float]]:
-  """Per tag the run logged (the levels first, then ``tags``): its value at each mark up to
-  the run's last iteration."""
+  """Per tag the run logged (the levels first, then ``tags``): its value at each mark
+  within the iterations it logged."""
   curves = read_curves(run_dir, [*LEVEL_TAGS, *tags])
   return {
-    tag: {m: c.ending_at(m) for m in marks if m <= c.iterations.max()}
+    tag: {m: c.ending_at(m) for m in marks if c.iterations.min() <= m <= c.iterations.max()}
     for tag in (*LEVEL_TAGS, *tags)
     if (c := curves.get(tag)) is not None
   }
