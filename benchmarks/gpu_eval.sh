@@ -10,7 +10,8 @@
 # `dreamwaq eval` (default: its full suite). SEED_RUNS=DIR: see gpu_runs.sh.
 # EVAL_TIMEOUT (s, default 540). CHECKPOINTS="N ..." (optional): evaluate these iterations
 # (model_N.pt) of each job's run instead of its newest, each into NAME_N/, side by side,
-# each from the run's folder that holds it.
+# each from the run's folder that holds it; the word `newest` among them: the newest too,
+# into NAME/.
 set -uo pipefail
 jobs_file=$1
 shift

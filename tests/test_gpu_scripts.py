@@ -118,8 +118,9 @@ def test_eval_reads_the_newest_checkpoint_or_the_ones_named(machine):
   earlier = machine["runs"] / "rough_a1_waq" / "2026-12-01_09-27-00_ft"
   earlier.mkdir()
   (earlier / "model_1700.pt").write_bytes(b"")
-  named = eval_logs(machine, "ft a1_waq\n", CHECKPOINTS="1700 1776 1800")
-  assert set(named) == {"ft_1700", "ft_1776", "ft_1800"}
+  named = eval_logs(machine, "ft a1_waq\n", CHECKPOINTS="1700 1776 1800 newest")
+  assert set(named) == {"ft_1700", "ft_1776", "ft_1800", "ft"}
+  assert "--checkpoint" not in named["ft"]  # "newest": the run's newest, as without.
   assert "2026-12-01_09-27-00_ft --checkpoint 1700 --out" in named["ft_1700"]
   assert "2026-12-01_09-37-38_ft --checkpoint 1776 --out" in named["ft_1776"]
   # One no folder holds: the newest folder, whose eval then names what it has.
