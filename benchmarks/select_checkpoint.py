@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from pool_evals import pool  # benchmarks/pool_evals.py, beside this script
 
 from dreamwaq.evaluation.curves import Curve, read_curves
 from dreamwaq.learning.runner import TERRAIN_LEVEL
+from dreamwaq.runs import CHECKPOINT
 
 
 def group_key(text: str) -> tuple[str, int]:
@@ -59,7 +59,7 @@ def candidates(
   rows = []
   for checkpoint, readings in by_checkpoint.items():
     path = Path(checkpoint)
-    match = re.fullmatch(r"model_(\d+)\.pt", path.name)
+    match = CHECKPOINT.fullmatch(path.name)
     if match is None:
       raise ValueError(f"{checkpoint} is not a model_N.pt")
     iteration = int(match.group(1))
