@@ -22,7 +22,8 @@ WAQC3 = [
 WAQC10 = [
   RESULTS / f"2026-12-02e_h200_waqc10/eval/c10_s{s}/waqc10/eval.json" for s in (0, 1)
 ]
-RUNS = ["--runs", str(REPO / "benchmarks/carry")]
+CARRY = REPO / "benchmarks/carry"  # The runs, as the GPU machine's /root/runs held them.
+RUNS = ["--runs", str(CARRY)]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def rows():
   """The three checkpoints as the rule sees them (their runs' curves read once)."""
   evals = [json.loads(p.read_text()) for p in (*SHIPPED, *WAQC10, *WAQC3)]
   groups = [("stairs_up", 5), ("discrete", 5)]
-  return select_checkpoint.candidates(evals, groups, REPO / "benchmarks/carry")
+  return select_checkpoint.candidates(evals, groups, CARRY)
 
 
 def test_the_level_bar_comes_first_then_the_lowest_success(rows):
