@@ -136,12 +136,21 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def stage(clone: Path, *args: str) -> subprocess.CompletedProcess:
+  """gpu_stage.sh with a pack.py stand-in that records its arguments in pack_calls.txt,
+  and an empty pack cache (as on a new checkout)."""
   pack = clone.parent / "pack.py"
-  pack.write_text("from pathlib import Path\nPath('.gpu/1').mkdir(parents=True)\n")
+  pack.write_text(
+    "import sys\nfrom pathlib import Path\nPath('.gpu/1').mkdir(parents=True)\n"
+    f"with open({str(clone.parent / 'pack_calls.txt')!r}, 'a') as f:\n"
+    "  f.write(' '.join(sys.argv[1:]) + '\\n')\n"
+  )
+  (clone.parent / "pack_calls.txt").write_text("")
+  cache = clone.parent / "pack_cache"
+  cache.mkdir(exist_ok=True)
   return subprocess.run(
     ["bash", "benchmarks/gpu_stage.sh", *args],
-    cwd=clone, env={**os.environ, "PACK": str(pack)}, capture_output=True, text=True,
-    check=False,
+    cwd=clone, env={**os.environ, "PACK": str(pack), "PACK_CACHE": str(cache)},
+    capture_output=True, text=True, check=False,
   )  # fmt: skip
 
 
@@ -174,6 +183,12 @@ def test_staging_takes_the_large_folders_out_and_snapshots_only_the_named_runs(c
   assert snapped == [named]
   assert not list((snap / "src" / "dreamwaq" / "pretrained").glob("*/"))
   assert not (snap / "benchmarks" / "results").exists()
+  # The committed kernel cache: imported into the empty pack cache, then packed; out
+  # of the tree and of the snapshot (a call carries 64 MiB at most).
+  calls = (clone.parent / "pack_calls.txt").read_text().splitlines()
+  assert calls == ["--import-kernels benchmarks/kernels", ""]
+  assert tracked(clone, "benchmarks/kernels") == []
+  assert not (snap / "benchmarks" / "kernels").exists()
   # Staged twice: refused, nothing changed.
   again = stage(clone, named)
   assert again.returncode == 2 and "already staged" in again.stderr
@@ -196,3 +211,80 @@ def test_staging_a_run_not_committed_is_a_one_line_error_that_changes_nothing(cl
   assert sorted(clone.glob(".gpu/**/*")) == staged
   restore = stage(clone, "--restore")
   assert restore.returncode == 2 and "nothing to restore" in restore.stderr
+
+
+SELECT_STAND_IN = """#!/bin/sh
+# dreamwaq eval: its command line as its log, and an eval.json in --out;
+# select_checkpoint.py: $CHOSEN, or `none` and exit 3.
+case "$1" in
+  *select_checkpoint.py) echo "select $*"; [ -n "$CHOSEN" ] && echo "$CHOSEN" && exit 0
+    echo none; exit 3 ;;
+esac
+echo "python $*"
+while [ $# -gt 1 ]; do [ "$1" = --out ] && touch "$2/eval.json"; shift; done
+"""
+
+
+def select_confirm(
+  machine: dict[str, Path], tmp_path: Path, **env: str
+) -> tuple[subprocess.CompletedProcess, Path]:
+  """gpu_select_confirm.sh for run ``ft`` on the stand-in machine; its tarball unpacked."""
+  (machine["bin"] / "python").write_text(SELECT_STAND_IN)
+  result = subprocess.run(
+    ["bash", str(REPO / "benchmarks" / "gpu_select_confirm.sh"), "ft", "a1_waq",
+     "1700 newest", "--fields", "4"],
+    cwd=REPO, capture_output=True, text=True, check=False,
+    env={**os.environ, "PATH": f"{machine['bin']}:{os.environ['PATH']}",
+         "RUNS_ROOT": str(machine["runs"]), "OUT": str(machine["out"]),
+         "EVAL_ROOT": str(tmp_path / "eval"), **env},
+  )  # fmt: skip
+  unpacked = tmp_path / "unpacked"
+  unpacked.mkdir()
+  subprocess.run(
+    ["tar", "xzf", str(machine["out"] / "select_ft.tgz"), "-C", str(unpacked)],
+    check=True,
+  )
+  return result, unpacked
+
+
+def log(folder: Path) -> str:
+  return (folder / "eval.log").read_text().strip()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_select_confirm_evaluates_the_chosen_checkpoint_on_the_other_seeds(
+  machine, tmp_path
+):
+  earlier = machine["runs"] / "rough_a1_waq" / "2026-12-01_09-27-00_ft"
+  earlier.mkdir()
+  (earlier / "model_1700.pt").write_bytes(b"")
+  result, got = select_confirm(machine, tmp_path, CHOSEN="1700", SELECT_ARGS="--min-level 6")
+  assert result.returncode == 0, result.stderr
+  # Both checkpoints on seeds 0 and 1; the rule read those readings and nothing else.
+  assert {d.name for d in (got / "sel_s0").iterdir()} == {"ft_1700", "ft"}
+  assert "--checkpoint 1700" in log(got / "sel_s1" / "ft_1700")
+  assert log(got / "sel_s1" / "ft").endswith("--seed 1 --fields 4")
+  selected = (got / "selected.txt").read_text().splitlines()
+  assert selected[-1] == "1700" and selected[0].endswith("--min-level 6")
+  assert selected[0].count("eval.json") == 4 and "conf_s" not in selected[0]
+  # The chosen one alone on seeds 2-6, from the folder that holds it, slimmed for carry/.
+  confirmed = sorted(d.name for d in got.glob("conf_s*") if d.is_dir())
+  assert confirmed == [f"conf_s{s}" for s in range(2, 7)]
+  assert [d.name for d in (got / "conf_s4").iterdir()] == ["ft_1700"]
+  assert "2026-12-01_09-27-00_ft --checkpoint 1700 --out" in log(got / "conf_s4" / "ft_1700")
+  assert "--seed 4 --fields 4" in log(got / "conf_s4" / "ft_1700")
+  slim = "carry/rough_a1_waq/2026-12-01_09-27-00_ft/model_1700.pt"
+  source = f"{machine['runs']}/rough_a1_waq/2026-12-01_09-27-00_ft/model_1700.pt"
+  assert f"{source} " in result.stdout and result.stdout.count(slim) == 1
+  assert not list(got.glob("*.tgz")) and not list(got.glob("*_s[0-9].txt"))
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_select_confirm_with_no_checkpoint_chosen_brings_back_the_readings(
+  machine, tmp_path
+):
+  result, got = select_confirm(machine, tmp_path)
+  assert result.returncode == 3
+  assert (got / "selected.txt").read_text().splitlines()[-1] == "none"
+  assert (got / "sel_s0" / "ft" / "eval.log").is_file()
+  assert not list(got.glob("conf_s*/")) and not (got / "carry").exists()
