@@ -258,7 +258,9 @@ def test_select_confirm_evaluates_the_chosen_checkpoint_on_the_other_seeds(
   earlier = machine["runs"] / "rough_a1_waq" / "2026-12-01_09-27-00_ft"
   earlier.mkdir()
   (earlier / "model_1700.pt").write_bytes(b"")
-  result, got = select_confirm(machine, tmp_path, CHOSEN="1700", SELECT_ARGS="--min-level 6")
+  result, got = select_confirm(
+    machine, tmp_path, CHOSEN="1700", SELECT_ARGS="--min-level 6"
+  )
   assert result.returncode == 0, result.stderr
   # Both checkpoints on seeds 0 and 1; the rule read those readings and nothing else.
   assert {d.name for d in (got / "sel_s0").iterdir()} == {"ft_1700", "ft"}
@@ -271,7 +273,9 @@ def test_select_confirm_evaluates_the_chosen_checkpoint_on_the_other_seeds(
   confirmed = sorted(d.name for d in got.glob("conf_s*") if d.is_dir())
   assert confirmed == [f"conf_s{s}" for s in range(2, 7)]
   assert [d.name for d in (got / "conf_s4").iterdir()] == ["ft_1700"]
-  assert "2026-12-01_09-27-00_ft --checkpoint 1700 --out" in log(got / "conf_s4" / "ft_1700")
+  assert "2026-12-01_09-27-00_ft --checkpoint 1700 --out" in log(
+    got / "conf_s4" / "ft_1700"
+  )
   assert "--seed 4 --fields 4" in log(got / "conf_s4" / "ft_1700")
   slim = "carry/rough_a1_waq/2026-12-01_09-27-00_ft/model_1700.pt"
   source = f"{machine['runs']}/rough_a1_waq/2026-12-01_09-27-00_ft/model_1700.pt"

@@ -29,7 +29,7 @@ from dreamwaq.learning.estimators import (
   normalize_frames,
   reparameterize,
 )
-from dreamwaq.learning.ppo import DreamWaqPPO
+from dreamwaq.learning.ppo import DreamWaqPPO, slim
 from dreamwaq.learning.samples import VELOCITY, estimator_samples
 from dreamwaq.tasks import layout
 from dreamwaq.tasks.registry import TASKS, get_task
@@ -453,6 +453,37 @@ def test_checkpoint_round_trip():
   )
   assert other.estimator_scheduler.state_dict() == alg.estimator_scheduler.state_dict()
   assert other.learning_rate == alg.learning_rate
+
+
+@pytest.mark.parametrize("slimmed", [False, True])
+def test_a_fine_tune_can_set_its_own_learning_rates(slimmed):
+  alg = build_alg("a1_waq")
+  alg.learning_rate = 3.8e-4  # where the adaptive schedule had taken it
+  for group in alg.optimizer.param_groups:
+    group["lr"] = alg.learning_rate
+  saved = alg.save()
+  saved = slim(saved) if slimmed else saved
+  resumed = build_alg("a1_waq")
+  resumed.load(saved, None, strict=True)
+  assert resumed.optimizer.param_groups[0]["lr"] == resumed.learning_rate == 3.8e-4
+  cfg = rsl_train_cfg("a1_waq")
+  cfg["algorithm"] |= {"learning_rate": 3e-5, "schedule": "fixed"}
+  cfg["algorithm"]["resume_learning_rate"] = False
+  cfg["algorithm"]["estimator"]["learning_rate"] = 1e-5
+  env = SimpleNamespace(num_envs=NUM_ENVS, num_actions=12)
+  tuned = DreamWaqPPO.construct_algorithm(synthetic_obs("a1_waq"), env, cfg, "cpu")
+  tuned.load(saved, None, strict=True)
+  assert tuned.optimizer.param_groups[0]["lr"] == tuned.learning_rate == 3e-5
+  assert tuned.estimator_optimizer.param_groups[0]["lr"] == 1e-5
+  # Everything else is the checkpoint's.
+  assert torch.equal(
+    torch.nn.utils.parameters_to_vector(tuned.actor.parameters()),
+    torch.nn.utils.parameters_to_vector(alg.actor.parameters()),
+  )
+  tuned.train_mode()
+  rollout(tuned, "a1_waq", dones_at={0: [0, 1, 2, 3]})
+  tuned.update()  # "fixed": the update leaves the rate where the config put it
+  assert tuned.optimizer.param_groups[0]["lr"] == 3e-5
 
 
 # Multi-GPU: two CPU processes on gloo.

@@ -46,6 +46,10 @@ class EstimatorCfg:
 class DreamWaqPpoCfg(RslRlPpoAlgorithmCfg):
   entropy_coef: float = 0.01
   estimator: EstimatorCfg | None = None
+  resume_learning_rate: bool = True
+  """A resume continues at the checkpoint's learning rates (PPO's, the estimator's).
+  False: at this config's ``learning_rate`` and ``estimator.learning_rate``, for a
+  fine-tune that sets its own (e.g. a last stage at a low fixed rate)."""
   class_name: str = "dreamwaq.learning.ppo:DreamWaqPPO"
 
 

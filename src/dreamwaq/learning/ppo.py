@@ -68,8 +68,17 @@ def policy_input_dim(estimator: str) -> int:
 
 
 class DreamWaqPPO(PPO):
-  def __init__(self, *args, estimator: dict | None = None, **kwargs) -> None:
+  def __init__(
+    self,
+    *args,
+    estimator: dict | None = None,
+    resume_learning_rate: bool = True,
+    **kwargs,
+  ) -> None:
     super().__init__(*args, **kwargs)
+    self.resume_learning_rate = resume_learning_rate
+    self.configured_learning_rate = self.learning_rate
+    """The config's rate, which a load keeps when ``resume_learning_rate`` is off."""
     self.metrics: dict[str, float] = {}
     """Per-update scalars beside the losses (TensorBoard tag → value)."""
     self.estimator: NormalizedEstimator | None = None
@@ -227,7 +236,8 @@ class DreamWaqPPO(PPO):
     """rsl_rl's load plus the estimator side (``load_cfg["estimator"]``, on by default).
 
     A slim checkpoint (``slim``) has no optimiser state: the optimisers start fresh
-    at its saved learning rates."""
+    at its saved learning rates. With ``resume_learning_rate`` off, both optimisers
+    run at the config's rates instead (DreamWaqPpoCfg)."""
     load_cfg = load_cfg or LOAD_ALL
     full = "optimizer_state_dict" in loaded_dict
     load_iteration = super().load(
@@ -252,6 +262,13 @@ class DreamWaqPPO(PPO):
       self.beta.value = loaded_dict["beta"]
       if self.adaboot is not None:
         self.adaboot.load_state_dict(loaded_dict["adaboot"])
+    if not self.resume_learning_rate:
+      self.learning_rate = self.configured_learning_rate
+      for group in self.optimizer.param_groups:
+        group["lr"] = self.learning_rate
+      if self.estimator is not None:
+        for group in self.estimator_optimizer.param_groups:
+          group["lr"] = self.estimator_cfg.learning_rate
     return load_iteration
 
   def broadcast_parameters(self) -> None:
