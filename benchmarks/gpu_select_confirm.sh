@@ -18,6 +18,7 @@
 # alone under 85 s, seven side by side 267 s, eight not done in 290 s; so three checkpoints
 # on two seeds, then five seeds, fit one 600-s call.
 set -uo pipefail
+[ $# -ge 3 ] || { echo "usage: gpu_select_confirm.sh NAME TASK \"N ... [newest]\" [EVAL FLAGS ...]" >&2; exit 2; }
 name=$1 task=$2 checkpoints=$3
 shift 3
 here=$(dirname "$0")

@@ -292,3 +292,14 @@ def test_select_confirm_with_no_checkpoint_chosen_brings_back_the_readings(
   assert (got / "selected.txt").read_text().splitlines()[-1] == "none"
   assert (got / "sel_s0" / "ft" / "eval.log").is_file()
   assert not list(got.glob("conf_s*/")) and not (got / "carry").exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_select_confirm_without_its_checkpoints_is_a_one_line_error():
+  result = subprocess.run(
+    ["bash", str(REPO / "benchmarks" / "gpu_select_confirm.sh"), "ft", "a1_waq"],
+    capture_output=True, text=True, check=False,
+  )  # fmt: skip
+  assert result.returncode == 2 and result.stdout == ""
+  assert result.stderr.startswith("usage: gpu_select_confirm.sh NAME TASK")
+  assert len(result.stderr.splitlines()) == 1
