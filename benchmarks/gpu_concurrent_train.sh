@@ -56,8 +56,7 @@ while read -r name task rest; do
     (cd "$root" && cp --parents "${d#$root/}"/events.out.tfevents.* "${d#$root/}"/params/* "$stage"/ 2>/dev/null)
   done
   if [ -n "$latest" ]; then
-    python -c 'import sys; from pathlib import Path; from dreamwaq.runs import write_slim; write_slim(Path(sys.argv[1]), Path(sys.argv[2]))' \
-      "$latest" "$stage/${latest#$root/}"
+    slim_copy "$latest" "$stage/${latest#$root/}"
   fi
   tar czf "$OUT/$name.tgz" -C "$stage" .
 done < "$jobs_file"

@@ -28,6 +28,11 @@ folder_with_checkpoint() {
 newest_checkpoint() {
   ls -v "$1"/model_*.pt | tail -1
 }
+# A checkpoint slimmed (no optimiser state; dreamwaq.learning.ppo.slim) to a new path, for
+# bringing it back: slim_copy SOURCE TARGET.
+slim_copy() {
+  python -c 'import sys; from pathlib import Path; from dreamwaq.runs import write_slim; write_slim(Path(sys.argv[1]), Path(sys.argv[2]))' "$1" "$2"
+}
 # Jobs go round-robin over the machine's GPUs (one process a GPU at a time per job).
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)

@@ -49,8 +49,7 @@ if [ "$status" -eq 0 ] && [[ "$chosen" =~ ^[0-9]+$ ]]; then
   folder=$(folder_with_checkpoint "$name" "$chosen")
   slim=$pack/carry/${folder#"$root"/}/model_$chosen.pt
   mkdir -p "$(dirname "$slim")"
-  python -c 'import sys; from pathlib import Path; from dreamwaq.runs import write_slim; write_slim(Path(sys.argv[1]), Path(sys.argv[2]))' \
-    "$folder/model_$chosen.pt" "$slim"
+  slim_copy "$folder/model_$chosen.pt" "$slim"
 fi
 rm -f "$pack"/*.tgz  # gpu_eval.sh's tarballs: their folders are copied beside them
 tar czf "$OUT/select_$name.tgz" -C "$pack" --exclude='*_s[0-9]*.txt' .
