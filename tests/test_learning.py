@@ -67,8 +67,13 @@ def synthetic_obs(
   return TensorDict(obs, batch_size=[num_envs])
 
 
-def build_alg(task: str, multi_gpu: dict | None = None, **estimator) -> DreamWaqPPO:
+def build_alg(
+  task: str, multi_gpu: dict | None = None, algorithm: dict | None = None, **estimator
+) -> DreamWaqPPO:
+  """The task's algorithm on synthetic data; ``algorithm`` and ``estimator`` override
+  fields of its config."""
   cfg = rsl_train_cfg(task)
+  cfg["algorithm"] |= algorithm or {}
   if estimator:
     cfg["algorithm"]["estimator"] |= estimator
   cfg["multi_gpu"] = multi_gpu
@@ -466,12 +471,8 @@ def test_a_fine_tune_can_set_its_own_learning_rates(slimmed):
   resumed = build_alg("a1_waq")
   resumed.load(saved, None, strict=True)
   assert resumed.optimizer.param_groups[0]["lr"] == resumed.learning_rate == 3.8e-4
-  cfg = rsl_train_cfg("a1_waq")
-  cfg["algorithm"] |= {"learning_rate": 3e-5, "schedule": "fixed"}
-  cfg["algorithm"]["resume_learning_rate"] = False
-  cfg["algorithm"]["estimator"]["learning_rate"] = 1e-5
-  env = SimpleNamespace(num_envs=NUM_ENVS, num_actions=12)
-  tuned = DreamWaqPPO.construct_algorithm(synthetic_obs("a1_waq"), env, cfg, "cpu")
+  fine_tune = {"learning_rate": 3e-5, "schedule": "fixed", "resume_learning_rate": False}
+  tuned = build_alg("a1_waq", algorithm=fine_tune, learning_rate=1e-5)
   tuned.load(saved, None, strict=True)
   assert tuned.optimizer.param_groups[0]["lr"] == tuned.learning_rate == 3e-5
   assert tuned.estimator_optimizer.param_groups[0]["lr"] == 1e-5
@@ -480,7 +481,6 @@ def test_a_fine_tune_can_set_its_own_learning_rates(slimmed):
     torch.nn.utils.parameters_to_vector(tuned.actor.parameters()),
     torch.nn.utils.parameters_to_vector(alg.actor.parameters()),
   )
-  tuned.train_mode()
   rollout(tuned, "a1_waq", dones_at={0: [0, 1, 2, 3]})
   tuned.update()  # "fixed": the update leaves the rate where the config put it
   assert tuned.optimizer.param_groups[0]["lr"] == 3e-5
