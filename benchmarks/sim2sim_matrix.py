@@ -1,16 +1,23 @@
 """The sim-to-sim tables of docs/results.md, in one process: an exported policy walking
 straight ahead at 0.3–1.0 m/s on each test tile for 10 s, or (``--yaws``) at 0.5 m/s for
-20 s from several spawn headings. Each run is `dreamwaq sim2sim --terrain T --difficulty
+20 s from several spawn headings, or (``--sweep``) square on to stairs of 8.5–13.4 cm at
+0.3–0.7 m/s for 20 s. Each run is `dreamwaq sim2sim --terrain T --difficulty
 D --command V 0 0 --duration S [--spawn_yaw Y]`.
 
   python benchmarks/sim2sim_matrix.py --pretrained a1_waq > matrix.txt
   python benchmarks/sim2sim_matrix.py --pretrained a1_waq --yaws 0 15 30 45 60 90
+  python benchmarks/sim2sim_matrix.py --pretrained a1_waq --sweep
   python benchmarks/sim2sim_matrix.py --policy <run>/exported/policy.onnx
 
 One line per run: terrain, difficulty, v_x (m/s), spawn yaw (°), distance (m), falls,
 times the trunk left the tile (each respawns the robot), distances of the falls from the
 spawn (m), and the RMSE of the estimated body velocity (m/s, 3 axes; "-" without an
 estimator).
+
+The sweep is there because the simulator is deterministic: square on, at one speed the
+robot meets the first riser at the same phase of its gait every time, and a policy can
+stall there (pawing at the riser, neither falling nor climbing) at one speed and climb at
+the next. One speed per tile reads such a stall as the policy's; the sweep shows how often.
 """
 
 from __future__ import annotations
@@ -39,6 +46,22 @@ YAW_TILES = (
   ("smooth_slope", 0.5),
   ("rough_slope", 0.5),
 )
+SWEEP_TILES = tuple(
+  (t, d) for t in ("stairs_up", "stairs_down") for d in (0.25, 0.34, 0.45, 0.56)
+)  # 8.5, 10.1, 12.0 and 13.4 cm steps
+SWEEP_SPEEDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def plan(
+  yaws: list[float] | None, sweep: bool
+) -> tuple[list[tuple[str, float, float, float]], float]:
+  """The runs (terrain, difficulty, v_x in m/s, spawn yaw in °) of a table and their
+  simulated seconds."""
+  if sweep:
+    return [(t, d, v, 0.0) for t, d in SWEEP_TILES for v in SWEEP_SPEEDS], 20.0
+  if yaws:
+    return [(t, d, 0.5, y) for t, d in YAW_TILES for y in yaws], 20.0
+  return [(t, d, v, 0.0) for t, d in TILES for v in SPEEDS], 10.0
 
 
 def main() -> None:
@@ -46,18 +69,23 @@ def main() -> None:
   source = p.add_mutually_exclusive_group(required=True)
   source.add_argument("--policy", type=Path, help="exported policy.onnx")
   source.add_argument("--pretrained", metavar="TASK", help="the policy shipped for TASK")
-  p.add_argument("--yaws", type=float, nargs="+", help="spawn headings (°): the yaw table")
+  table = p.add_mutually_exclusive_group()
+  table.add_argument(
+    "--yaws", type=float, nargs="+", help="spawn headings (°): the yaw table"
+  )
+  table.add_argument(
+    "--sweep",
+    action="store_true",
+    help="square on to stairs at 0.3–0.7 m/s: the stall table",
+  )
   p.add_argument(
-    "--duration", type=float, help="simulated seconds per run (10; --yaws: 20)"
+    "--duration", type=float, help="simulated seconds per run (10; --yaws, --sweep: 20)"
   )
   args = p.parse_args()
   policy = OnnxPolicy(args.policy or pretrained.policy(args.pretrained))
   c = policy.contract
-  if args.yaws:
-    runs = [(t, d, 0.5, y) for t, d in YAW_TILES for y in args.yaws]
-  else:
-    runs = [(t, d, v, 0.0) for t, d in TILES for v in SPEEDS]
-  duration = args.duration or (20.0 if args.yaws else 10.0)
+  runs, duration = plan(args.yaws, args.sweep)
+  duration = args.duration or duration
   print(f"# {duration:g} s each: terrain difficulty v_x(m/s) spawn_yaw(deg) distance(m) "
         "falls left_tile fall_radii(m) est_rmse(m/s)")  # fmt: skip
   scenes: dict[tuple[str, float], sim2sim.Sim2SimScene] = {}
